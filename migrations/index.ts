@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as foundation from './20261127000000_foundation.ts';
+
+/**
+ * The migrations in order. Imported statically so they load the same way under node, the CLI
+ * and jest; a landed migration is never edited, a change is a new file added here.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261127000000_foundation': foundation,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Middleware } from 'koa';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import type { Database } from './storage/database.ts';
+import type { Redis } from './storage/redis.ts';
+import { loadSigningKeys } from './storage/signing_keys.ts';
+import { loadCookieKeys } from './storage/settings.ts';
+import { providerConfiguration } from './provider/configuration.ts';
+import { useHashedClientSecrets } from './provider/client_secret.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis | undefined;
+  /** Redis key prefix (tests isolate themselves with it). */
+  redisPrefix?: string;
+}
+
+/** The provider with Gatehouse's own routes and middleware in front of it: one koa app. */
+export async function createApp(deps: AppDeps): Promise<Provider> {
+  const { config, logger, database, redis } = deps;
+  const db = database.knex;
+  const provider = new Provider(config.issuer, providerConfiguration({
+    issuer: config.issuer,
+    stores: { db, redis, redisPrefix: deps.redisPrefix },
+    signingKeys: await loadSigningKeys(db, 'main'),
+    cookieKeys: config.cookieKeys ?? (await loadCookieKeys(db)),
+  }));
+  provider.proxy = config.trustProxy;
+  useHashedClientSecrets(provider);
+  const metrics = createMetrics(provider);
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
+  });
+  provider.use(securityHeaders);
+  provider.use(observe(metrics));
+  provider.use(ownRoutes(deps, metrics).routes());
+  return provider;
+}
+
+const securityHeaders: Middleware = async (ctx, next) => {
+  await next();
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  if (ctx.response.is('html')) {
+    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'");
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Cache-Control', 'no-store');
+  }
+};
+
+function observe(metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const end = metrics.requestDuration.startTimer();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as unknown as KoaContextWithOIDC).oidc?.route ?? (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      end({ route: String(route), method: ctx.method, status: String(ctx.status) });
+    }
+  };
+}
+
+const STYLESHEET = readFileSync(new URL('../public/gatehouse.css', import.meta.url));
+
+function ownRoutes(deps: AppDeps, metrics: Metrics): Router {
+  const router = new Router();
+  router.get('/static/gatehouse.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = STYLESHEET;
+  });
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const checks = { database: await probe(() => deps.database.knex.raw('SELECT 1')), redis: deps.redis ? await probe(() => deps.redis!.ping()) : 'not configured' };
+    const ready = Object.values(checks).every((state) => state !== 'unreachable');
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'unavailable', checks };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  return router;
+}
+
+async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
+  try {
+    await check();
+    return 'ok';
+  } catch {
+    return 'unreachable';
+  }
+}

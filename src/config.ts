@@ -1,0 +1,111 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every variable is optional: the defaults give
+ * the embedded setup (PGlite under ./data, short-lived models in SQL, local accounts).
+ */
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
+
+const schema = z.object({
+  /** Issuer identifier: the public https URL of this provider, without a trailing slash. */
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), 'no trailing slash, query or fragment')
+    .default('http://localhost:3000'),
+  /** TCP port the HTTP server listens on. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Host the HTTP server binds to. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Postgres connection string; unset means embedded PGlite under DATA_DIR. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Where the embedded database lives when DATABASE_URL is unset. */
+  DATA_DIR: z.string().min(1).default('./data').transform((dir) => resolve(dir)),
+  /** Redis for short-lived models; unset keeps them in SQL. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Comma-separated keys signing cookies, newest first; unset means generated once and kept in the database. */
+  COOKIE_KEYS: commaList
+    .refine((keys) => keys.length > 0 && keys.every((key) => key.length >= 32), 'a comma-separated list of keys of 32 or more characters')
+    .optional(),
+  /** Who signs users in: local accounts, or a CAS server at CAS_URL. */
+  IDENTITY: z.enum(['local', 'cas']).default('local'),
+  CAS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where group membership comes from: the database, or Grouper WS at GROUPER_URL. */
+  GROUPS: z.enum(['db', 'grouper']).default('db'),
+  GROUPER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The login selector scope of user flows. */
+  LOGIN_SCOPE: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a single scope token').default('auth-cas'),
+  /** How long a group membership answer is trusted, in seconds (0 disables the cache). */
+  GROUP_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds between janitor runs inside the server; 0 leaves cleanup to `gatehouse janitor`. */
+  JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /** Set when TLS terminates at a proxy in front of Gatehouse, so X-Forwarded-* headers are trusted. */
+  TRUST_PROXY: z.stringbool().default(false),
+}).superRefine((env, ctx) => {
+  if (env.IDENTITY === 'cas' && !env.CAS_URL) {
+    ctx.addIssue({ code: 'custom', path: ['CAS_URL'], message: 'required when IDENTITY=cas: the CAS server base URL, e.g. https://cas.example.edu/cas' });
+  }
+  if (env.GROUPS === 'grouper' && !env.GROUPER_URL) {
+    ctx.addIssue({ code: 'custom', path: ['GROUPER_URL'], message: 'required when GROUPS=grouper: the Grouper WS base URL' });
+  }
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  issuer: string;
+  port: number;
+  host: string;
+  database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
+  redisUrl: string | undefined;
+  cookieKeys: string[] | undefined;
+  identity: { kind: 'local' } | { kind: 'cas'; casUrl: string };
+  groups: { kind: 'db' } | { kind: 'grouper'; grouperUrl: string };
+  loginScope: string;
+  groupCacheSeconds: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  janitorIntervalSeconds: number;
+  trustProxy: boolean;
+}
+
+/** Thrown for a bad environment; its message is the one line an operator reads. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`invalid configuration: ${name}: ${describe(issue, present[name])}`);
+  }
+  const e = parsed.data;
+  return {
+    issuer: e.ISSUER,
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
+    redisUrl: e.REDIS_URL,
+    cookieKeys: e.COOKIE_KEYS,
+    identity: e.IDENTITY === 'cas' ? { kind: 'cas', casUrl: e.CAS_URL!.replace(/\/$/, '') } : { kind: 'local' },
+    groups: e.GROUPS === 'grouper' ? { kind: 'grouper', grouperUrl: e.GROUPER_URL!.replace(/\/$/, '') } : { kind: 'db' },
+    loginScope: e.LOGIN_SCOPE,
+    groupCacheSeconds: e.GROUP_CACHE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    janitorIntervalSeconds: e.JANITOR_INTERVAL_SECONDS,
+    trustProxy: e.TRUST_PROXY,
+  };
+}
+
+function describe(issue: z.core.$ZodIssue, value: string | undefined): string {
+  const accepts = issue.code === 'invalid_value' ? `one of ${issue.values.join(', ')}` : issue.message;
+  // Never echo a value back: it may be a connection string with a password in it.
+  return value === undefined ? accepts : `expected ${accepts}`;
+}

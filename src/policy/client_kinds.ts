@@ -1,0 +1,122 @@
+/**
+ * What each kind of client is allowed to be. The CLI's `--kind` picks one; everything that
+ * follows from it (grant types, authentication, redirect URIs) is decided here.
+ */
+export const CLIENT_KINDS = ['web', 'spa', 'server', 'resource-server'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+export const ACCESS_TOKEN_FORMATS = ['opaque', 'jwt'] as const;
+export type AccessTokenFormat = (typeof ACCESS_TOKEN_FORMATS)[number];
+
+export const CONSENT_MODES = ['prompt', 'skip'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
+
+export const ORG_FILTERS = ['user_org', 'course_org'] as const;
+export type OrgFilter = (typeof ORG_FILTERS)[number];
+export type Organizations = Partial<Record<OrgFilter, string>>;
+
+/** What an operator says about a client. */
+export interface ClientSpec {
+  name: string;
+  kind: ClientKind;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** The scopes the client may request; undefined means the kind's default. */
+  scopes?: string[] | undefined;
+  consent: ConsentMode;
+  restricted: boolean;
+  accessTokenFormat: AccessTokenFormat;
+  organizations: Organizations;
+}
+
+/** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */
+export const EXTRA_CLIENT_METADATA = ['kind', 'consent', 'restricted', 'organizations', 'access_token_format'] as const;
+
+/** oidc-provider client metadata, less client_id and secret. */
+export interface ClientMetadata {
+  client_name: string;
+  kind: ClientKind;
+  application_type: 'web';
+  grant_types: string[];
+  response_types: string[];
+  token_endpoint_auth_method: 'client_secret_basic' | 'none';
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  scope: string;
+  consent: ConsentMode;
+  restricted: boolean;
+  organizations: Organizations;
+  access_token_format: AccessTokenFormat;
+}
+
+const DEFAULT_SCOPES: Record<ClientKind, string[]> = {
+  web: ['openid', 'profile', 'email'],
+  spa: ['openid', 'profile', 'email'],
+  server: ['auth-none'],
+  'resource-server': [],
+};
+
+const GRANT_TYPES: Record<ClientKind, string[]> = {
+  // refresh_token is allowed, but only issued when offline_access is granted.
+  web: ['authorization_code', 'refresh_token'],
+  spa: ['authorization_code', 'refresh_token'],
+  server: ['client_credentials'],
+  // A resource server only authenticates to introspect.
+  'resource-server': [],
+};
+
+export class ClientSpecError extends Error {
+  override name = 'ClientSpecError';
+}
+
+/** Turns an operator's spec into oidc-provider metadata, or says what is wrong with it. */
+export function clientMetadata(spec: ClientSpec): ClientMetadata {
+  const userFacing = spec.kind === 'web' || spec.kind === 'spa';
+  if (!spec.name.trim()) throw new ClientSpecError('--name must not be empty');
+  if (userFacing && spec.redirectUris.length === 0) {
+    throw new ClientSpecError(`a ${spec.kind} client needs at least one --redirect-uri`);
+  }
+  if (!userFacing && (spec.redirectUris.length || spec.postLogoutRedirectUris.length)) {
+    throw new ClientSpecError(`a ${spec.kind} client has no redirect URIs: it never sends a browser here`);
+  }
+  for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) checkRedirectUri(uri);
+  const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
+  for (const scope of scopes) {
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)) throw new ClientSpecError(`invalid scope token: ${JSON.stringify(scope)}`);
+  }
+  return {
+    client_name: spec.name.trim(),
+    kind: spec.kind,
+    application_type: 'web',
+    grant_types: GRANT_TYPES[spec.kind],
+    response_types: userFacing ? ['code'] : [],
+    token_endpoint_auth_method: spec.kind === 'spa' ? 'none' : 'client_secret_basic',
+    redirect_uris: spec.redirectUris,
+    post_logout_redirect_uris: spec.postLogoutRedirectUris,
+    scope: [...new Set(scopes)].join(' '),
+    consent: spec.consent,
+    // Restricted applications only ever get JWTs signed with the restricted key.
+    restricted: spec.restricted,
+    organizations: spec.organizations,
+    access_token_format: spec.restricted ? 'jwt' : spec.accessTokenFormat,
+  };
+}
+
+/** True when the client authenticates with a secret (everything but a SPA). */
+export function needsSecret(kind: ClientKind): boolean {
+  return kind !== 'spa';
+}
+
+function checkRedirectUri(uri: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientSpecError(`not an absolute URL: ${uri}`);
+  }
+  if (url.hash) throw new ClientSpecError(`a redirect URI must not have a fragment: ${uri}`);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ClientSpecError(`a redirect URI must use https (http only for localhost): ${uri}`);
+  }
+}

@@ -1,0 +1,40 @@
+import type { Adapter, AdapterFactory } from 'oidc-provider';
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import { SqlAdapter } from './sql_adapter.ts';
+import { RedisAdapter } from './redis_adapter.ts';
+import { ConsumedMarkers } from './consumed_markers.ts';
+import { GuardedAdapter } from './guarded_adapter.ts';
+
+/** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
+export const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
+  'Session', 'Interaction', 'AuthorizationCode', 'AccessToken', 'ClientCredentials', 'ReplayDetection',
+  'PushedAuthorizationRequest', 'DeviceCode', 'BackchannelAuthenticationRequest',
+]);
+
+/** Short-lived models whose single use must survive a Redis failover (see ConsumedMarkers). */
+const CONSUMABLE_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export interface Stores {
+  db: Knex;
+  redis?: Redis | undefined;
+  /** Redis key prefix. */
+  redisPrefix?: string;
+}
+
+/** Chooses each model's backend: durable models in SQL, short-lived ones in Redis if present. */
+export function adapterFor(stores: Stores, model: string): Adapter {
+  const { db, redis, redisPrefix = 'gatehouse:' } = stores;
+  const inner = redis && SHORT_LIVED_MODELS.has(model)
+    ? new RedisAdapter(redis, model, {
+      prefix: redisPrefix,
+      markers: CONSUMABLE_MODELS.has(model) ? new ConsumedMarkers(db) : undefined,
+    })
+    : new SqlAdapter(db, model);
+  return new GuardedAdapter(inner);
+}
+
+/** The `adapter` option of oidc-provider. */
+export function adapterFactory(stores: Stores): AdapterFactory {
+  return (model) => adapterFor(stores, model);
+}

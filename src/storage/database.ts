@@ -1,0 +1,50 @@
+import knex, { type Knex } from 'knex';
+import type { Config } from '../config.ts';
+import { openEmbeddedDatabase } from './embedded.ts';
+import { migrationSource } from '../../migrations/index.ts';
+
+export type { Knex };
+
+export interface Database {
+  knex: Knex;
+  kind: 'postgres' | 'embedded';
+  close(): Promise<void>;
+}
+
+// Fail a request within seconds when Postgres is gone instead of queueing it for a minute.
+const ACQUIRE_TIMEOUT_MS = 3000;
+
+/** Opens the configured database (Postgres, or the embedded PGlite) through one knex pool. */
+export async function openDatabase(database: Config['database'], poolMax = 10): Promise<Database> {
+  if (database.kind === 'postgres') {
+    const db = knex({
+      client: 'pg',
+      connection: { connectionString: database.url, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS },
+      pool: { min: 0, max: poolMax },
+      acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+    });
+    return { knex: db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const embedded = await openEmbeddedDatabase(database.dataDir);
+  const db = knex({
+    client: 'pg',
+    connection: embedded.connection,
+    // PGlite runs one query at a time anyway; one connection keeps transactions unambiguous.
+    pool: { min: 0, max: 1 },
+    acquireConnectionTimeout: 30_000,
+  });
+  return {
+    knex: db,
+    kind: 'embedded',
+    close: async () => {
+      await db.destroy();
+      await embedded.close();
+    },
+  };
+}
+
+/** Applies pending migrations; returns the names it applied. */
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}

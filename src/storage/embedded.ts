@@ -1,0 +1,68 @@
+import { connect } from 'node:net';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/**
+ * PGlite admits one process per data directory. The process that opens it (the server, or
+ * the CLI when no server runs) serves it on a Unix socket inside the directory; every other
+ * process, and the owner's own knex pool, speaks the Postgres protocol to that socket. One
+ * code path (the pg driver) for embedded and real Postgres, and the CLI works while the
+ * server runs.
+ */
+export interface EmbeddedDatabase {
+  /** Connection settings for the pg driver. */
+  connection: { host: string; port: number; user: string; database: string };
+  /** True when this process opened PGlite (and must close it). */
+  owner: boolean;
+  close(): Promise<void>;
+}
+
+// pg finds a Unix socket as `${host}/.s.PGSQL.${port}`.
+const SOCKET_PORT = 5432;
+// The owner's pool plus a few CLI invocations at once.
+const MAX_SOCKET_CONNECTIONS = 8;
+
+export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+  await mkdir(dataDir, { recursive: true });
+  const socketPath = join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
+  const connection = { host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' };
+  if (await isServed(socketPath)) {
+    return { connection, owner: false, close: async () => {} };
+  }
+  // Nobody answers: any socket file left is from a process that died.
+  await rm(socketPath, { force: true });
+  const db = await PGlite.create(join(dataDir, 'pglite'));
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: MAX_SOCKET_CONNECTIONS });
+  try {
+    await server.start();
+  } catch (error) {
+    await db.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && (await isServed(socketPath))) {
+      // Another process won the race to open the directory: use its socket.
+      return { connection, owner: false, close: async () => {} };
+    }
+    throw error;
+  }
+  return {
+    connection,
+    owner: true,
+    close: async () => {
+      await server.stop();
+      await db.close();
+      await rm(socketPath, { force: true });
+    },
+  };
+}
+
+function isServed(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

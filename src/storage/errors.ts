@@ -1,0 +1,40 @@
+import { errors } from 'oidc-provider';
+
+/**
+ * A backend (Postgres or Redis) cannot be reached. oidc-provider renders exposed errors as
+ * RFC JSON with their status, so the client sees 503 temporarily_unavailable and no details.
+ */
+export class StorageUnavailable extends errors.OIDCProviderError {
+  constructor(cause: unknown) {
+    super(503, 'temporarily_unavailable', { cause });
+    this.expose = true;
+    Object.assign(this, { error_description: 'the authorization server is temporarily unavailable, retry later' });
+  }
+}
+
+/** The consume that lost: the artifact was already used, which the grant treats as reuse. */
+export function alreadyConsumed(model: string): Error {
+  return new errors.InvalidGrant(`${model} already consumed`);
+}
+
+// Network-level failures of pg, knex's pool and ioredis: the backend is down, not the query wrong.
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENOENT']);
+const UNAVAILABLE_MESSAGES = [
+  /Timeout acquiring a connection/i,
+  /Connection terminated/i,
+  /Connection is closed/i,
+  /enableOfflineQueue/i,
+  /Reached the max retries per request/i,
+  /the database system is (starting up|shutting down)/i,
+  /terminating connection/i,
+];
+
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code } = error as { code?: string };
+  // SQLSTATE class 08 is "connection exception"; 57P0x is an operator shutdown; 53300 too many connections.
+  if (code && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P0') || code === '53300')) return true;
+  if (error.name === 'KnexTimeoutError' || error.name === 'MaxRetriesPerRequestError') return true;
+  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  return UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(error.message));
+}

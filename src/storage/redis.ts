@@ -1,0 +1,21 @@
+import { Redis } from 'ioredis';
+
+export type { Redis };
+
+/**
+ * One ioredis connection. Commands fail at once while Redis is down (no offline queue, one
+ * retry) so a request gets a 503 instead of hanging; ioredis keeps reconnecting meanwhile.
+ */
+export async function openRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  });
+  // Without a listener ioredis prints every failed reconnect; readiness reports it instead.
+  redis.on('error', () => {});
+  await redis.connect();
+  return redis;
+}
