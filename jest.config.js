@@ -1,4 +1,4 @@
-/** Jest runs the TypeScript sources as native ESM, transformed by swc (types stripped only). */
+/** Jest runs the TypeScript sources as native ESM; swc only strips the types. */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -6,4 +6,9 @@ export default {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  globalSetup: '<rootDir>/test/support/global_setup.ts',
+  reporters: ['default', '<rootDir>/test/support/summary_reporter.js'],
+  testTimeout: 30000,
+  // Two cores: one worker per core, each test file with its own database and Redis prefix.
+  maxWorkers: 2,
 };

@@ -9,6 +9,7 @@ import type { Redis } from './storage/redis.ts';
 import { loadSigningKeys } from './storage/signing_keys.ts';
 import { loadCookieKeys } from './storage/settings.ts';
 import { providerConfiguration } from './provider/configuration.ts';
+import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
@@ -30,6 +31,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     stores: { db, redis, redisPrefix: deps.redisPrefix },
     signingKeys: await loadSigningKeys(db, 'main'),
     cookieKeys: config.cookieKeys ?? (await loadCookieKeys(db)),
+    scopes: [...scopeCatalogue(config.loginScope).keys()],
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);

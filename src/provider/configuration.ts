@@ -1,4 +1,4 @@
-import type { Configuration, JWK } from 'oidc-provider';
+import type { Configuration, JWK, SigningAlgorithm } from 'oidc-provider';
 import type { Stores } from '../storage/adapter_router.ts';
 import { adapterFactory } from '../storage/adapter_router.ts';
 import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
@@ -12,15 +12,18 @@ export interface ProviderInputs {
   stores: Stores;
   signingKeys: JWK[];
   cookieKeys: string[];
+  /** Every scope of the catalogue: clients may only be registered with these. */
+  scopes: string[];
 }
 
 // Only asymmetric algorithms: client secrets are stored hashed, so they cannot be HMAC keys.
-const ASYMMETRIC_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const ASYMMETRIC_ALGS: SigningAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 /** The oidc-provider configuration: every default that matters is set here on purpose. */
 export function providerConfiguration(inputs: ProviderInputs): Configuration {
   return {
     adapter: adapterFactory(inputs.stores),
+    scopes: inputs.scopes,
     jwks: { keys: inputs.signingKeys },
     cookies: {
       keys: inputs.cookieKeys,

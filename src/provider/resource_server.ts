@@ -1,4 +1,4 @@
-import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import { clientCredentialsScopes, parseScope } from '../policy/requested_scopes.ts';
 import { TTL } from './ttl.ts';
 
@@ -11,10 +11,10 @@ import { TTL } from './ttl.ts';
 export function resourceIndicators(issuer: string) {
   return {
     enabled: true,
-    defaultResource: async (ctx: KoaContextWithOIDC, _client: unknown, oneOf?: string | string[]) =>
+    defaultResource: async (ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) =>
       oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? issuer : undefined),
     useGrantedResource: async () => true,
-    getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string, client: { scope?: string }): Promise<ResourceServer> => {
+    getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string, client: Client): Promise<ResourceServer> => {
       if (resource !== issuer) throw new errors.InvalidTarget('unknown resource');
       const decision = clientCredentialsScopes(parseScope(ctx.oidc.params?.scope as string | undefined), parseScope(client.scope));
       if (!decision.ok) throw new errors.InvalidScope(decision.description, decision.scope);

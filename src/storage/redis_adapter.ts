@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import { alreadyConsumed } from './errors.ts';
 import type { ConsumedMarkers } from './consumed_markers.ts';
 

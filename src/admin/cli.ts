@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import type { Knex } from 'knex';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { scopeCatalogue } from '../policy/scope_catalogue.ts';
+import { migrateLatest, openDatabase } from '../storage/database.ts';
+import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
+import { runJanitor } from '../storage/janitor.ts';
+import { CLIENT_FLAG_OPTIONS, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
+import { UsageError, type CommandResult } from './output.ts';
+
+const USAGE = `usage: gatehouse <command> [--json]
+
+  migrate                                   apply pending database migrations
+  clients create --name N --kind web|spa|server|resource-server
+          [--redirect-uri URL]... [--post-logout-redirect-uri URL]... [--scopes "a b"]
+          [--consent prompt|skip] [--restricted] [--access-token-format opaque|jwt]
+          [--org user_org=X]... [--org course_org=Y]...
+  clients list | show ID | delete ID
+  clients update ID [flags as create] [--new-secret]
+  keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
+  janitor                                   delete expired tokens and sessions
+
+Configuration comes from the same environment variables as the server (see README).`;
+
+interface CommandContext {
+  db: Knex;
+  config: Config;
+}
+
+type Handler = (context: CommandContext, args: string[]) => Promise<CommandResult>;
+
+const COMMANDS: Record<string, Handler> = {
+  migrate: async ({ db }) => {
+    const applied = await migrateLatest(db);
+    return { json: { applied }, text: applied.length ? `applied ${applied.join(', ')}` : 'already up to date' };
+  },
+  'clients create': async ({ db, config }, args) => createClient(db, scopeCatalogue(config.loginScope), parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values),
+  'clients update': async ({ db, config }, args) => {
+    const { values, positionals } = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true, allowPositionals: true });
+    return updateClient(db, scopeCatalogue(config.loginScope), onlyPositional(positionals, 'clients update ID'), values);
+  },
+  'clients show': async ({ db }, args) => showClient(db, onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients show ID')),
+  'clients delete': async ({ db }, args) => deleteClient(db, onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients delete ID')),
+  'clients list': async ({ db }, args) => {
+    parseArgs({ args });
+    return listClients(db);
+  },
+  'keys list': async ({ db }, args) => {
+    parseArgs({ args });
+    return keysResult(await listSigningKeys(db));
+  },
+  'keys rotate': async ({ db }, args) => {
+    const { values } = parseArgs({ args, options: { restricted: { type: 'boolean' } } });
+    return keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main'));
+  },
+  janitor: async ({ db }, args) => {
+    parseArgs({ args });
+    const removed = await runJanitor(db);
+    return { json: { removed }, text: `removed ${removed} expired rows` };
+  },
+};
+
+function keysResult(keys: SigningKeyInfo[]): CommandResult {
+  return {
+    json: keys,
+    text: keys.map((k) => `${k.kid}  ${k.purpose.padEnd(10)}  ${k.alg}  ${k.createdAt.toISOString()}${k.retiredAt ? `  retired ${k.retiredAt.toISOString()}` : ''}`).join('\n'),
+  };
+}
+
+function onlyPositional(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(`usage: gatehouse ${usage}`);
+  return positionals[0]!;
+}
+
+/** Runs one CLI invocation; returns the process exit code. */
+export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const json = argv.includes('--json');
+  const words = argv.filter((arg) => arg !== '--json');
+  const name = [`${words[0]} ${words[1]}`, words[0]].find((candidate) => candidate && candidate in COMMANDS);
+  if (!name) {
+    (words.length && !['-h', '--help', 'help'].includes(words[0]!) ? err : out).write(`${USAGE}\n`);
+    return words.length && !['-h', '--help', 'help'].includes(words[0]!) ? 2 : 0;
+  }
+  const args = words.slice(name.split(' ').length);
+  let database;
+  try {
+    const config = loadConfig();
+    database = await openDatabase(config.database, 2);
+    // Every command works on a fresh database: the schema is brought up to date first.
+    if (name !== 'migrate') await migrateLatest(database.knex);
+    const result = await COMMANDS[name]!({ db: database.knex, config }, args);
+    out.write(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
+    return 0;
+  } catch (error) {
+    const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    err.write(`gatehouse: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}\n`);
+    return known ? 2 : 1;
+  } finally {
+    await database?.close();
+  }
+}

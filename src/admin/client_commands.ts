@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { ScopeEntry } from '../policy/scope_catalogue.ts';
+import {
+  ACCESS_TOKEN_FORMATS, CLIENT_KINDS, CONSENT_MODES, ORG_FILTERS, ClientSpecError, clientMetadata, needsSecret,
+  type ClientSpec, type Organizations,
+} from '../policy/client_kinds.ts';
+import { ClientStore, type StoredClient } from '../storage/clients.ts';
+import { newClientSecret } from '../provider/client_secret.ts';
+import { UsageError, type CommandResult } from './output.ts';
+
+/** The flags of `clients create` and `clients update`, as parsed from the command line. */
+export interface ClientFlags {
+  name?: string | undefined;
+  kind?: string | undefined;
+  'redirect-uri'?: string[] | undefined;
+  'post-logout-redirect-uri'?: string[] | undefined;
+  scopes?: string | undefined;
+  consent?: string | undefined;
+  restricted?: boolean | undefined;
+  'access-token-format'?: string | undefined;
+  org?: string[] | undefined;
+  'new-secret'?: boolean | undefined;
+}
+
+export const CLIENT_FLAG_OPTIONS = {
+  name: { type: 'string' },
+  kind: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  scopes: { type: 'string' },
+  consent: { type: 'string' },
+  restricted: { type: 'boolean' },
+  'access-token-format': { type: 'string' },
+  org: { type: 'string', multiple: true },
+  'new-secret': { type: 'boolean' },
+} as const;
+
+export type Catalogue = ReadonlyMap<string, ScopeEntry>;
+
+export async function createClient(db: Knex, catalogue: Catalogue, flags: ClientFlags): Promise<CommandResult> {
+  if (!flags.name) throw new UsageError('clients create needs --name');
+  if (!flags.kind) throw new UsageError(`clients create needs --kind (${CLIENT_KINDS.join('|')})`);
+  const spec = specFrom(flags, undefined);
+  const client: StoredClient = { client_id: randomBytes(12).toString('base64url'), ...metadataOf(spec, catalogue) };
+  const secret = needsSecret(spec.kind) ? newClientSecret() : undefined;
+  if (secret) client.client_secret = secret.stored;
+  await new ClientStore(db).save(client);
+  return shown(client, secret?.secret);
+}
+
+export async function updateClient(db: Knex, catalogue: Catalogue, clientId: string, flags: ClientFlags): Promise<CommandResult> {
+  const store = new ClientStore(db);
+  const current = await mustFind(store, clientId);
+  const spec = specFrom(flags, current);
+  const client: StoredClient = { client_id: clientId, ...metadataOf(spec, catalogue) };
+  let secret: string | undefined;
+  if (needsSecret(spec.kind)) {
+    // A secret survives an update unless asked for a new one, or the client had none before.
+    const fresh = flags['new-secret'] || !current.client_secret ? newClientSecret() : undefined;
+    client.client_secret = fresh?.stored ?? current.client_secret;
+    secret = fresh?.secret;
+  } else if (flags['new-secret']) {
+    throw new UsageError(`a ${spec.kind} client has no secret`);
+  }
+  await store.save(client);
+  return shown(client, secret);
+}
+
+export async function showClient(db: Knex, clientId: string): Promise<CommandResult> {
+  return shown(await mustFind(new ClientStore(db), clientId), undefined);
+}
+
+export async function listClients(db: Knex): Promise<CommandResult> {
+  const clients = (await new ClientStore(db).list()).map(publicView);
+  const text = clients.length
+    ? clients.map((c) => `${c.client_id}  ${c.kind.padEnd(15)}  ${c.client_name}  [${c.scope}]`).join('\n')
+    : 'no clients';
+  return { json: clients, text };
+}
+
+export async function deleteClient(db: Knex, clientId: string): Promise<CommandResult> {
+  if (!(await new ClientStore(db).delete(clientId))) throw new UsageError(`no client ${clientId}`);
+  return { json: { client_id: clientId, deleted: true }, text: `deleted client ${clientId}` };
+}
+
+function specFrom(flags: ClientFlags, current: StoredClient | undefined): ClientSpec {
+  const kind = flags.kind ?? current?.kind;
+  return {
+    name: flags.name ?? current?.client_name ?? '',
+    kind: oneOf('--kind', kind, CLIENT_KINDS),
+    redirectUris: flags['redirect-uri'] ?? current?.redirect_uris ?? [],
+    postLogoutRedirectUris: flags['post-logout-redirect-uri'] ?? current?.post_logout_redirect_uris ?? [],
+    scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : current?.scope.split(' ').filter(Boolean),
+    consent: oneOf('--consent', flags.consent ?? current?.consent ?? 'prompt', CONSENT_MODES),
+    restricted: flags.restricted ?? current?.restricted ?? false,
+    accessTokenFormat: oneOf('--access-token-format', flags['access-token-format'] ?? current?.access_token_format ?? 'opaque', ACCESS_TOKEN_FORMATS),
+    organizations: flags.org ? parseOrganizations(flags.org) : (current?.organizations ?? {}),
+  };
+}
+
+function metadataOf(spec: ClientSpec, catalogue: Catalogue) {
+  try {
+    return clientMetadata(spec, catalogue);
+  } catch (error) {
+    if (error instanceof ClientSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function parseOrganizations(values: string[]): Organizations {
+  const organizations: Organizations = {};
+  for (const value of values) {
+    const [filter, org] = value.split('=', 2);
+    const name = oneOf('--org', filter, ORG_FILTERS);
+    if (!org) throw new UsageError(`--org takes FILTER=ORG, e.g. course_org=MITx (got ${value})`);
+    organizations[name] = org;
+  }
+  return organizations;
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}${value ? ` (got ${value})` : ''}`);
+  return value as T;
+}
+
+async function mustFind(store: ClientStore, clientId: string): Promise<StoredClient> {
+  const client = await store.find(clientId);
+  if (!client) throw new UsageError(`no client ${clientId}`);
+  return client;
+}
+
+/** A client as the operator sees it: never the stored secret digest. */
+function publicView(client: StoredClient): Omit<StoredClient, 'client_secret'> {
+  const { client_secret: _digest, ...visible } = client;
+  return visible;
+}
+
+function shown(client: StoredClient, secret: string | undefined): CommandResult {
+  const view = { ...publicView(client), ...(secret ? { client_secret: secret } : {}) };
+  const lines = Object.entries(view).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  if (secret) lines.push('', 'The client secret is shown only now: store it safely.');
+  return { json: view, text: lines.join('\n') };
+}

@@ -1,0 +1,41 @@
+import type { Knex } from 'knex';
+import type { AdapterPayload } from 'oidc-provider';
+import type { ClientMetadata } from '../policy/client_kinds.ts';
+import { SqlAdapter } from './sql_adapter.ts';
+
+/** A registered client as stored: metadata, id and (for confidential clients) the secret digest. */
+export type StoredClient = ClientMetadata & { client_id: string; client_secret?: string };
+
+/**
+ * Clients are oidc-provider's `Client` model rows, so the provider reads what the CLI writes on
+ * its next lookup (it looks clients up on every request and caches only by content).
+ */
+export class ClientStore {
+  readonly #db: Knex;
+  readonly #adapter: SqlAdapter;
+
+  constructor(db: Knex) {
+    this.#db = db;
+    this.#adapter = new SqlAdapter(db, 'Client');
+  }
+
+  async find(clientId: string): Promise<StoredClient | undefined> {
+    return (await this.#adapter.find(clientId)) as StoredClient | undefined;
+  }
+
+  async save(client: StoredClient): Promise<void> {
+    await this.#adapter.upsert(client.client_id, client as unknown as AdapterPayload);
+  }
+
+  /** True when a client was deleted. Its tokens stop working: the provider no longer finds the client. */
+  async delete(clientId: string): Promise<boolean> {
+    const removed = await this.#db('oidc_models').where({ model: 'Client', id: clientId }).delete();
+    return removed > 0;
+  }
+
+  async list(): Promise<StoredClient[]> {
+    const rows: { payload: StoredClient }[] = await this.#db('oidc_models').select('payload').where({ model: 'Client' })
+      .orderByRaw("payload->>'client_name', id");
+    return rows.map((row) => row.payload);
+  }
+}

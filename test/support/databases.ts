@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Config } from '../../src/config.ts';
+import { TEST_POSTGRES_URL } from './env.ts';
+
+export interface TestDatabase {
+  config: Config['database'];
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty Postgres database on the test server, dropped afterwards. */
+export async function createPostgresDatabase(): Promise<TestDatabase> {
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    config: { kind: 'postgres', url: url.toString() },
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** A fresh embedded (PGlite) data directory, removed afterwards. */
+export async function createEmbeddedDatabase(): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gh-'));
+  return { config: { kind: 'embedded', dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A Redis key prefix no other test uses. */
+export function uniqueRedisPrefix(): string {
+  return `gatehouse-test:${randomBytes(6).toString('hex')}:`;
+}
