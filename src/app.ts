@@ -12,6 +12,7 @@ import { providerConfiguration } from './provider/configuration.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { rfcErrorCodes } from './provider/rfc_errors.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +42,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   });
   provider.use(securityHeaders);
   provider.use(observe(metrics));
+  provider.use(rfcErrorCodes);
   provider.use(ownRoutes(deps, metrics).routes());
   return provider;
 }

@@ -74,7 +74,7 @@ export async function showClient(db: Knex, clientId: string): Promise<CommandRes
 export async function listClients(db: Knex): Promise<CommandResult> {
   const clients = (await new ClientStore(db).list()).map(publicView);
   const text = clients.length
-    ? clients.map((c) => `${c.client_id}  ${c.kind.padEnd(15)}  ${c.client_name}  [${c.scope}]`).join('\n')
+    ? clients.map((c) => `${c.client_id}  ${c.kind.padEnd(15)}  ${c.client_name}  [${c.scope ?? ''}]`).join('\n')
     : 'no clients';
   return { json: clients, text };
 }
@@ -91,7 +91,7 @@ function specFrom(flags: ClientFlags, current: StoredClient | undefined): Client
     kind: oneOf('--kind', kind, CLIENT_KINDS),
     redirectUris: flags['redirect-uri'] ?? current?.redirect_uris ?? [],
     postLogoutRedirectUris: flags['post-logout-redirect-uri'] ?? current?.post_logout_redirect_uris ?? [],
-    scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : current?.scope.split(' ').filter(Boolean),
+    scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : (current ? (current.scope ?? '').split(' ').filter(Boolean) : undefined),
     consent: oneOf('--consent', flags.consent ?? current?.consent ?? 'prompt', CONSENT_MODES),
     restricted: flags.restricted ?? current?.restricted ?? false,
     accessTokenFormat: oneOf('--access-token-format', flags['access-token-format'] ?? current?.access_token_format ?? 'opaque', ACCESS_TOKEN_FORMATS),

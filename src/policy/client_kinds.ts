@@ -42,7 +42,8 @@ export interface ClientMetadata {
   token_endpoint_auth_method: 'client_secret_basic' | 'none';
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
-  scope: string;
+  /** Absent when the client may request no scope at all (oidc-provider rejects an empty string). */
+  scope?: string;
   consent: ConsentMode;
   restricted: boolean;
   organizations: Organizations;
@@ -93,7 +94,7 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     token_endpoint_auth_method: spec.kind === 'spa' ? 'none' : 'client_secret_basic',
     redirect_uris: spec.redirectUris,
     post_logout_redirect_uris: spec.postLogoutRedirectUris,
-    scope: [...new Set(scopes)].join(' '),
+    ...(scopes.length ? { scope: [...new Set(scopes)].join(' ') } : {}),
     consent: spec.consent,
     // Restricted applications only ever get JWTs signed with the restricted key.
     restricted: spec.restricted,

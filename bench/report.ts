@@ -1,0 +1,29 @@
+import type { LoadResult } from './load.ts';
+
+/** Gatehouse must keep at least this share of bare oidc-provider's throughput. */
+export const TARGET_RATIO = 0.8;
+
+export interface ScenarioResult {
+  scenario: string;
+  gatehouse: LoadResult;
+  baseline: LoadResult;
+}
+
+export function table(results: ScenarioResult[]): string {
+  const header = ['scenario', 'Gatehouse req/s', 'Gatehouse p99 ms', 'baseline req/s', 'baseline p99 ms', 'ratio', `target >= ${TARGET_RATIO}`];
+  const rows = results.map(({ scenario, gatehouse, baseline }) => {
+    const ratio = gatehouse.reqPerSec / baseline.reqPerSec;
+    return [
+      scenario,
+      gatehouse.reqPerSec.toFixed(0),
+      gatehouse.p99Ms.toFixed(1),
+      baseline.reqPerSec.toFixed(0),
+      baseline.p99Ms.toFixed(1),
+      ratio.toFixed(2),
+      ratio >= TARGET_RATIO ? 'PASS' : 'FAIL',
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ');
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.map(line)].join('\n');
+}

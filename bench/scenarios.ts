@@ -1,0 +1,66 @@
+import type { BenchClients, Credentials } from './gatehouse_target.ts';
+import type { HttpRequest } from './load.ts';
+
+export interface PreparedScenario {
+  request: HttpRequest;
+  /** Throws unless the request, sent once, gets the answer being benchmarked. */
+  check(): Promise<void>;
+}
+
+export interface Scenario {
+  name: string;
+  prepare(url: string, clients: BenchClients): Promise<PreparedScenario>;
+}
+
+/** A client credentials grant for `read`, as the server client (an opaque token). */
+export const clientCredentials: Scenario = {
+  name: 'client credentials',
+  prepare: async (url, clients) => {
+    const request = form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server);
+    return {
+      request,
+      check: async () => {
+        const body = await send(url, request);
+        if (typeof body.access_token !== 'string' || body.access_token.includes('.') || body.token_type !== 'Bearer' || body.scope !== 'read') {
+          throw new Error(`client credentials: not an opaque Bearer token for read: ${JSON.stringify(body)}`);
+        }
+      },
+    };
+  },
+};
+
+/** Introspection of one opaque client credentials token, as the resource server. */
+export const introspection: Scenario = {
+  name: 'introspection',
+  prepare: async (url, clients) => {
+    // Issued now, on the target itself: the baseline's memory store holds only the last 1000 entries.
+    const issued = await send(url, form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server));
+    const request = form('/token/introspection', { token: String(issued.access_token) }, clients.resourceServer);
+    return {
+      request,
+      check: async () => {
+        const body = await send(url, request);
+        if (body.active !== true || body.client_id !== clients.server.client_id) {
+          throw new Error(`introspection: the token is not reported active: ${JSON.stringify(body)}`);
+        }
+      },
+    };
+  },
+};
+
+function form(path: string, params: Record<string, string>, client: Credentials): HttpRequest {
+  // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
+  const basic = Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64');
+  return {
+    path,
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  };
+}
+
+async function send(url: string, request: HttpRequest): Promise<Record<string, unknown>> {
+  const response = await fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`POST ${request.path}: HTTP ${response.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}

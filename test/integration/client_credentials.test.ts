@@ -1,0 +1,89 @@
+import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { registerClient, type RegisteredClient } from '../support/clients.ts';
+import { basic, postForm } from '../support/http.ts';
+import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
+import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
+
+let gh: RunningGatehouse;
+let server: RegisteredClient;
+let web: RegisteredClient;
+
+beforeAll(async () => {
+  gh = await startGatehouse({ database: 'postgres', redis: true });
+  const db = gh.services.database.knex;
+  server = await registerClient(db, { name: 'Reports job', kind: 'server', scopes: 'auth-none read update' });
+  web = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': ['https://portal.example.edu/cb'] });
+});
+afterAll(() => gh.close());
+
+const token = (form: Record<string, string>, client: RegisteredClient = server) =>
+  postForm(`${gh.url}/token`, { grant_type: 'client_credentials', ...form }, basic(client.client_id, client.client_secret));
+
+test('a server client gets an opaque bearer token carrying the scopes it asked for', async () => {
+  const response = await token({ scope: 'auth-none read' });
+  expect(response.status).toBe(200);
+  expect(response.body).toMatchObject({ token_type: 'Bearer', scope: 'auth-none read', expires_in: 600 });
+  expect(response.body.access_token).toEqual(expect.stringMatching(/^[\w-]{43}$/));
+  expect(response.body.refresh_token).toBeUndefined();
+  expect(response.headers.get('cache-control')).toBe('no-store');
+});
+
+test('a scope outside the client\'s allowed scopes is invalid_scope, not silently dropped', async () => {
+  const response = await token({ scope: 'read delete' });
+  expect(response.status).toBe(400);
+  expect(response.body).toMatchObject({ error: 'invalid_scope', error_description: 'scope not allowed for this client: delete' });
+});
+
+test('an unknown scope is invalid_scope too', async () => {
+  const response = await token({ scope: 'read launch-missiles' });
+  expect(response.body.error).toBe('invalid_scope');
+});
+
+test('a wrong secret is invalid_client with 401', async () => {
+  const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials' }, basic(server.client_id, 'not-the-secret'));
+  expect(response.status).toBe(401);
+  expect(response.body.error).toBe('invalid_client');
+});
+
+test('a web client may not use client credentials: unauthorized_client', async () => {
+  const response = await token({}, web);
+  expect(response.status).toBe(400);
+  expect(response.body.error).toBe('unauthorized_client');
+});
+
+test('a change made by the CLI takes effect on the next request, without a restart', async () => {
+  const db = gh.services.database.knex;
+  const catalogue = scopeCatalogue('auth-cas');
+  const client = await registerClient(db, { name: 'Changing', kind: 'server', scopes: 'read' });
+  const auth = basic(client.client_id, client.client_secret);
+  expect((await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'update' }, auth)).body.error).toBe('invalid_scope');
+
+  await updateClient(db, catalogue, client.client_id, { scopes: 'read update' });
+  const widened = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'update' }, auth);
+  expect(widened.body.scope).toBe('update');
+
+  const rotated = (await updateClient(db, catalogue, client.client_id, { 'new-secret': true })).json as { client_secret: string };
+  expect((await postForm(`${gh.url}/token`, { grant_type: 'client_credentials' }, auth)).status).toBe(401);
+  expect((await postForm(`${gh.url}/token`, { grant_type: 'client_credentials' }, basic(client.client_id, rotated.client_secret))).status).toBe(200);
+
+  await deleteClient(db, client.client_id);
+  const gone = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials' }, basic(client.client_id, rotated.client_secret));
+  expect(gone.status).toBe(401);
+  expect(gone.body.error).toBe('invalid_client');
+});
+
+test('client secrets are stored only as digests', async () => {
+  const rows: { payload: { client_secret: string } }[] = await gh.services.database.knex('oidc_models').select('payload').where({ model: 'Client', id: server.client_id });
+  expect(rows[0]!.payload.client_secret).toMatch(/^sha256\$/);
+  expect(JSON.stringify(rows)).not.toContain(server.client_secret);
+});
+
+test('the access token is kept in Redis with its lifetime as TTL', async () => {
+  const issued = await token({ scope: 'read' });
+  const redis = gh.services.redis!;
+  const keys = await redis.keys(`*ClientCredentials:${String(issued.body.access_token)}`);
+  expect(keys).toHaveLength(1);
+  const ttl = await redis.ttl(keys[0]!);
+  expect(ttl).toBeGreaterThan(590);
+  expect(ttl).toBeLessThanOrEqual(600);
+});

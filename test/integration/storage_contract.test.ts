@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis as RedisClient } from 'ioredis';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { adapterFor } from '../../src/storage/adapter_router.ts';
+import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
+import { openRedis, type Redis } from '../../src/storage/redis.ts';
+import { createEmbeddedDatabase, createPostgresDatabase, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
+import { TEST_REDIS_URL } from '../support/env.ts';
+
+/**
+ * The contract oidc-provider relies on from its storage adapter, checked on every backend
+ * Gatehouse can run with: the embedded PGlite, Postgres, and Redis (with markers in Postgres).
+ */
+interface Backend {
+  adapter(model: string): Adapter;
+  close(): Promise<void>;
+}
+
+interface RedisBackend extends Backend {
+  redis: Redis;
+  prefix: string;
+}
+
+async function openSql(testDb: TestDatabase): Promise<{ db: Database; close(): Promise<void> }> {
+  const db = await openDatabase(testDb.config);
+  await migrateLatest(db.knex);
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await testDb.drop();
+    },
+  };
+}
+
+async function openSqlBackend(testDb: TestDatabase): Promise<Backend> {
+  const { db, close } = await openSql(testDb);
+  return { adapter: (model) => adapterFor({ db: db.knex }, model), close };
+}
+
+async function openRedisBackend(): Promise<RedisBackend> {
+  const sql = await openSql(await createPostgresDatabase());
+  const redis = await openRedis(TEST_REDIS_URL);
+  const prefix = uniqueRedisPrefix();
+  return {
+    redis,
+    prefix,
+    adapter: (model) => adapterFor({ db: sql.db.knex, redis, redisPrefix: prefix }, model),
+    close: async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+      await sql.close();
+    },
+  };
+}
+
+const BACKENDS: { name: string; open(): Promise<Backend> }[] = [
+  { name: 'embedded PGlite', open: async () => openSqlBackend(await createEmbeddedDatabase()) },
+  { name: 'Postgres', open: async () => openSqlBackend(await createPostgresDatabase()) },
+  { name: 'Redis', open: openRedisBackend },
+];
+
+function artifact(kind: string, extra: AdapterPayload = {}): AdapterPayload {
+  return { kind, clientId: 'client-1', accountId: 'alice', scope: 'openid', grantId: 'grant-1', ...extra };
+}
+
+function code(extra: AdapterPayload = {}): AdapterPayload {
+  return artifact('AuthorizationCode', extra);
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
+  let backend: Backend;
+
+  beforeAll(async () => {
+    backend = await open();
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  test('an upserted artifact is found with its payload', async () => {
+    const adapter = backend.adapter('AuthorizationCode');
+    const id = randomUUID();
+    await adapter.upsert(id, code({ nonce: 'n-1' }), 60);
+    expect(await adapter.find(id)).toEqual(code({ nonce: 'n-1' }));
+  });
+
+  test('upserting again replaces the payload', async () => {
+    const adapter = backend.adapter('Session');
+    const id = randomUUID();
+    await adapter.upsert(id, { kind: 'Session', uid: randomUUID(), accountId: 'alice', loginTs: 1 }, 60);
+    const replaced = { kind: 'Session', uid: randomUUID(), accountId: 'bob', loginTs: 2 };
+    await adapter.upsert(id, replaced, 60);
+    expect(await adapter.find(id)).toEqual(replaced);
+  });
+
+  test('an unknown id is not found', async () => {
+    expect(await backend.adapter('AuthorizationCode').find(randomUUID())).toBeUndefined();
+    expect(await backend.adapter('Session').find(randomUUID())).toBeUndefined();
+  });
+
+  test('a session is found by its uid', async () => {
+    const adapter = backend.adapter('Session');
+    const id = randomUUID();
+    const session = { kind: 'Session', uid: randomUUID(), accountId: 'alice' };
+    await adapter.upsert(id, session, 60);
+    expect(await adapter.findByUid(session.uid)).toEqual(session);
+    expect(await adapter.findByUid(randomUUID())).toBeUndefined();
+  });
+
+  test('a device code is found by its user code', async () => {
+    const adapter = backend.adapter('DeviceCode');
+    const id = randomUUID();
+    const deviceCode = { kind: 'DeviceCode', clientId: 'tv', userCode: `UC-${randomUUID()}`, params: { scope: 'openid' } };
+    await adapter.upsert(id, deviceCode, 60);
+    expect(await adapter.findByUserCode(deviceCode.userCode)).toEqual(deviceCode);
+    expect(await adapter.findByUserCode('NO-SUCH-CODE')).toBeUndefined();
+  });
+
+  test('an artifact is no longer found once it expires', async () => {
+    const adapter = backend.adapter('Session');
+    const id = randomUUID();
+    const uid = randomUUID();
+    await adapter.upsert(id, { kind: 'Session', uid, accountId: 'alice' }, 1);
+    expect(await adapter.find(id)).toBeDefined();
+    await sleep(1200);
+    expect(await adapter.find(id)).toBeUndefined();
+    expect(await adapter.findByUid(uid)).toBeUndefined();
+  });
+
+  test('destroy removes an artifact', async () => {
+    const adapter = backend.adapter('Session');
+    const id = randomUUID();
+    const uid = randomUUID();
+    await adapter.upsert(id, { kind: 'Session', uid, accountId: 'alice' }, 60);
+    await adapter.destroy(id);
+    expect(await adapter.find(id)).toBeUndefined();
+    expect(await adapter.findByUid(uid)).toBeUndefined();
+  });
+
+  test("revoking a grant removes that grant's artifacts and leaves other grants' and models' alone", async () => {
+    const accessTokens = backend.adapter('AccessToken');
+    const codes = backend.adapter('AuthorizationCode');
+    const [revoked, kept] = [randomUUID(), randomUUID()];
+    const [a1, a2, a3, c1] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await accessTokens.upsert(a1, { kind: 'AccessToken', grantId: revoked, accountId: 'alice' }, 60);
+    await accessTokens.upsert(a2, { kind: 'AccessToken', grantId: revoked, accountId: 'alice' }, 120);
+    await accessTokens.upsert(a3, { kind: 'AccessToken', grantId: kept, accountId: 'alice' }, 60);
+    await codes.upsert(c1, code({ grantId: revoked }), 60);
+
+    await accessTokens.revokeByGrantId(revoked);
+
+    expect(await accessTokens.find(a1)).toBeUndefined();
+    expect(await accessTokens.find(a2)).toBeUndefined();
+    expect(await accessTokens.find(a3)).toEqual({ kind: 'AccessToken', grantId: kept, accountId: 'alice' });
+    expect(await codes.find(c1)).toEqual(code({ grantId: revoked }));
+    await codes.revokeByGrantId(revoked);
+    expect(await codes.find(c1)).toBeUndefined();
+  });
+
+  // AuthorizationCode is consumed by the code grant; AccessToken takes Redis's path without SQL markers.
+  describe.each(['AuthorizationCode', 'AccessToken'])('consuming a %s', (model) => {
+    test('consume marks the artifact with the time it was consumed', async () => {
+      const adapter = backend.adapter(model);
+      const id = randomUUID();
+      await adapter.upsert(id, artifact(model), 60);
+      const before = Math.floor(Date.now() / 1000);
+      await adapter.consume(id);
+      const found = await adapter.find(id);
+      expect(found).toMatchObject(artifact(model));
+      expect(typeof found?.consumed).toBe('number');
+      expect(found?.consumed).toBeGreaterThanOrEqual(before - 1);
+      expect(found?.consumed).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 1);
+    });
+
+    test('a second consume is rejected as invalid_grant', async () => {
+      const adapter = backend.adapter(model);
+      const id = randomUUID();
+      await adapter.upsert(id, artifact(model), 60);
+      await adapter.consume(id);
+      expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    test('consuming an unknown id is rejected', async () => {
+      expect(await rejection(backend.adapter(model).consume(randomUUID()))).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    test('of 50 concurrent consumes exactly one succeeds', async () => {
+      const adapter = backend.adapter(model);
+      const id = randomUUID();
+      await adapter.upsert(id, artifact(model), 60);
+      const results = await Promise.allSettled(Array.from({ length: 50 }, () => adapter.consume(id)));
+      const fulfilled = results.filter((result) => result.status === 'fulfilled');
+      const rejected = results.filter((result) => result.status === 'rejected');
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(49);
+      for (const result of rejected) expect(result.reason).toMatchObject({ error: 'invalid_grant' });
+    });
+
+    test('saving a consumed artifact again keeps it consumed', async () => {
+      const adapter = backend.adapter(model);
+      const id = randomUUID();
+      await adapter.upsert(id, artifact(model), 60);
+      await adapter.consume(id);
+      const { consumed } = (await adapter.find(id)) ?? {};
+      await adapter.upsert(id, artifact(model, { nonce: 'saved-again' }), 60);
+      expect(await adapter.find(id)).toEqual({ ...artifact(model, { nonce: 'saved-again' }), consumed });
+      expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+    });
+  });
+});
+
+describe('storage adapter on Redis, with markers in Postgres', () => {
+  let backend: RedisBackend;
+
+  beforeAll(async () => {
+    backend = await openRedisBackend();
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  test('short-lived artifacts expire in Redis with their lifetime', async () => {
+    const id = randomUUID();
+    await backend.adapter('AuthorizationCode').upsert(id, code(), 60);
+    const ttl = await backend.redis.ttl(`${backend.prefix}AuthorizationCode:${id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+  });
+
+  test('a consumed code stays consumed after a Redis failover loses the write', async () => {
+    const adapter = backend.adapter('AuthorizationCode');
+    const id = randomUUID();
+    await adapter.upsert(id, code(), 60);
+    await adapter.consume(id);
+    const { consumed } = (await adapter.find(id)) ?? {};
+    expect(typeof consumed).toBe('number');
+
+    // A replica promoted before it received the consume has the code without its mark.
+    expect(await backend.redis.hdel(`${backend.prefix}AuthorizationCode:${id}`, 'consumed')).toBe(1);
+
+    expect(await adapter.find(id)).toEqual({ ...code(), consumed });
+    expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+  });
+});
+
+describe('storage adapter during a backend outage', () => {
+  let deadDb: Database;
+  let deadRedis: Redis;
+
+  beforeAll(async () => {
+    deadDb = await openDatabase({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
+    // As openRedis builds it, but nothing listens on port 1 (and openRedis would wait to connect).
+    deadRedis = new RedisClient('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 3000,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    });
+    deadRedis.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    deadRedis?.disconnect();
+    await deadDb?.close();
+  });
+
+  test('an unreachable Postgres answers 503 temporarily_unavailable', async () => {
+    const adapter = adapterFor({ db: deadDb.knex }, 'AuthorizationCode');
+    expect(await rejection(adapter.find(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    expect(await rejection(adapter.consume(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+  });
+
+  test('an unreachable Redis answers 503 temporarily_unavailable', async () => {
+    const stores = { db: deadDb.knex, redis: deadRedis, redisPrefix: uniqueRedisPrefix() };
+    const sessions = adapterFor(stores, 'Session');
+    expect(await rejection(sessions.find(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    expect(await rejection(sessions.upsert(randomUUID(), { kind: 'Session', uid: randomUUID() }, 60)))
+      .toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    const codes = adapterFor(stores, 'AuthorizationCode');
+    expect(await rejection(codes.consume(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+  });
+});

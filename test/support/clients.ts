@@ -1,0 +1,14 @@
+import type { Knex } from 'knex';
+import { createClient, type ClientFlags } from '../../src/admin/client_commands.ts';
+import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
+
+export interface RegisteredClient {
+  client_id: string;
+  client_secret: string;
+}
+
+/** Registers a client exactly as `gatehouse clients create` does. */
+export async function registerClient(db: Knex, flags: ClientFlags, loginScope = 'auth-cas'): Promise<RegisteredClient> {
+  const result = await createClient(db, scopeCatalogue(loginScope), flags);
+  return result.json as RegisteredClient;
+}

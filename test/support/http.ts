@@ -1,0 +1,32 @@
+/** Small helpers to talk to Gatehouse over real HTTP as a client would. */
+export function basic(clientId: string, secret: string): string {
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+export async function postForm(url: string, form: Record<string, string>, authorization?: string): Promise<JsonResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+    body: new URLSearchParams(form),
+  });
+  return toJson(response);
+}
+
+export async function toJson(response: Response): Promise<JsonResponse> {
+  const text = await response.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON: the test asserting on `body` will say so.
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
