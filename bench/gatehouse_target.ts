@@ -59,8 +59,8 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
     http.serve(provider.callback());
     const db = services.database.knex;
     const catalogue = scopeCatalogue(config.loginScope);
-    const server = credentials((await createClient(db, catalogue, { name: 'Bench server', kind: 'server', scopes: 'auth-none read' })).json);
-    const resourceServer = credentials((await createClient(db, catalogue, { name: 'Bench API', kind: 'resource-server' })).json);
+    const server = credentials((await createClient(catalogue, { name: 'Bench server', kind: 'server', scopes: 'auth-none read' })(db)).json);
+    const resourceServer = credentials((await createClient(catalogue, { name: 'Bench API', kind: 'resource-server' })(db)).json);
     const store = new ClientStore(db);
     const storedClients = await Promise.all([server, resourceServer].map(async ({ client_id }) => (await store.find(client_id))!));
     return {

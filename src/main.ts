@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { openServices } from './services.ts';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const server = createServer(provider.callback());
   server.listen(config.port, config.host);
   await once(server, 'listening');
-  logger.info({ issuer: config.issuer, port: config.port, database: services.database.kind, redis: Boolean(services.redis) }, 'gatehouse listening');
+  logger.info({ issuer: config.issuer, port: (server.address() as AddressInfo).port, database: services.database.kind, redis: Boolean(services.redis) }, 'gatehouse listening');
 
   const janitor = config.janitorIntervalSeconds > 0
     ? setInterval(() => {

@@ -27,36 +27,52 @@ interface CommandContext {
   config: Config;
 }
 
-type Handler = (context: CommandContext, args: string[]) => Promise<CommandResult>;
+/** A command parses its arguments first (so a usage error never touches the database), then runs. */
+type Command = (args: string[], config: Config) => (context: CommandContext) => Promise<CommandResult>;
 
-const COMMANDS: Record<string, Handler> = {
-  migrate: async ({ db }) => {
-    const applied = await migrateLatest(db);
-    return { json: { applied }, text: applied.length ? `applied ${applied.join(', ')}` : 'already up to date' };
+const COMMANDS: Record<string, Command> = {
+  migrate: (args) => {
+    parseArgs({ args });
+    return async ({ db }) => {
+      const applied = await migrateLatest(db);
+      return { json: { applied }, text: applied.length ? `applied ${applied.join(', ')}` : 'already up to date' };
+    };
   },
-  'clients create': async ({ db, config }, args) => createClient(db, scopeCatalogue(config.loginScope), parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values),
-  'clients update': async ({ db, config }, args) => {
+  'clients create': (args, config) => {
+    const run = createClient(scopeCatalogue(config.loginScope), parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values);
+    return ({ db }) => run(db);
+  },
+  'clients update': (args, config) => {
     const { values, positionals } = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true, allowPositionals: true });
-    return updateClient(db, scopeCatalogue(config.loginScope), onlyPositional(positionals, 'clients update ID'), values);
+    const id = onlyPositional(positionals, 'clients update ID');
+    return ({ db }) => updateClient(db, scopeCatalogue(config.loginScope), id, values);
   },
-  'clients show': async ({ db }, args) => showClient(db, onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients show ID')),
-  'clients delete': async ({ db }, args) => deleteClient(db, onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients delete ID')),
-  'clients list': async ({ db }, args) => {
+  'clients show': (args) => {
+    const id = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients show ID');
+    return ({ db }) => showClient(db, id);
+  },
+  'clients delete': (args) => {
+    const id = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients delete ID');
+    return ({ db }) => deleteClient(db, id);
+  },
+  'clients list': (args) => {
     parseArgs({ args });
-    return listClients(db);
+    return ({ db }) => listClients(db);
   },
-  'keys list': async ({ db }, args) => {
+  'keys list': (args) => {
     parseArgs({ args });
-    return keysResult(await listSigningKeys(db));
+    return async ({ db }) => keysResult(await listSigningKeys(db));
   },
-  'keys rotate': async ({ db }, args) => {
+  'keys rotate': (args) => {
     const { values } = parseArgs({ args, options: { restricted: { type: 'boolean' } } });
-    return keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main'));
+    return async ({ db }) => keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main'));
   },
-  janitor: async ({ db }, args) => {
+  janitor: (args) => {
     parseArgs({ args });
-    const removed = await runJanitor(db);
-    return { json: { removed }, text: `removed ${removed} expired rows` };
+    return async ({ db }) => {
+      const removed = await runJanitor(db);
+      return { json: { removed }, text: `removed ${removed} expired rows` };
+    };
   },
 };
 
@@ -85,10 +101,11 @@ export async function runCli(argv: string[], out = process.stdout, err = process
   let database;
   try {
     const config = loadConfig();
+    const run = COMMANDS[name]!(args, config);
     database = await openDatabase(config.database, 2);
     // Every command works on a fresh database: the schema is brought up to date first.
     if (name !== 'migrate') await migrateLatest(database.knex);
-    const result = await COMMANDS[name]!({ db: database.knex, config }, args);
+    const result = await run({ db: database.knex, config });
     out.write(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     return 0;
   } catch (error) {

@@ -38,15 +38,18 @@ export const CLIENT_FLAG_OPTIONS = {
 
 export type Catalogue = ReadonlyMap<string, ScopeEntry>;
 
-export async function createClient(db: Knex, catalogue: Catalogue, flags: ClientFlags): Promise<CommandResult> {
+/** Validates the flags at once; the returned function stores the client. */
+export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
   if (!flags.name) throw new UsageError('clients create needs --name');
   if (!flags.kind) throw new UsageError(`clients create needs --kind (${CLIENT_KINDS.join('|')})`);
   const spec = specFrom(flags, undefined);
   const client: StoredClient = { client_id: randomBytes(12).toString('base64url'), ...metadataOf(spec, catalogue) };
   const secret = needsSecret(spec.kind) ? newClientSecret() : undefined;
   if (secret) client.client_secret = secret.stored;
-  await new ClientStore(db).save(client);
-  return shown(client, secret?.secret);
+  return async (db) => {
+    await new ClientStore(db).save(client);
+    return shown(client, secret?.secret);
+  };
 }
 
 export async function updateClient(db: Knex, catalogue: Catalogue, clientId: string, flags: ClientFlags): Promise<CommandResult> {

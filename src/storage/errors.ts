@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { errors } from 'oidc-provider';
 
 /**
@@ -30,11 +31,13 @@ const UNAVAILABLE_MESSAGES = [
 ];
 
 export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  // Not only `instanceof Error`: Node's own errors (a refused connect) come from another realm
+  // when the code runs in a VM context, as under jest, and would pass through as a 500.
+  if (!(error instanceof Error || types.isNativeError(error))) return false;
   const { code } = error as { code?: string };
   // SQLSTATE class 08 is "connection exception"; 57P0x is an operator shutdown; 53300 too many connections.
   if (code && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P0') || code === '53300')) return true;
   if (error.name === 'KnexTimeoutError' || error.name === 'MaxRetriesPerRequestError') return true;
-  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  if (error.name === 'AggregateError') return (error as AggregateError).errors.some(isUnavailable);
   return UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(error.message));
 }

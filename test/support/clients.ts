@@ -9,6 +9,6 @@ export interface RegisteredClient {
 
 /** Registers a client exactly as `gatehouse clients create` does. */
 export async function registerClient(db: Knex, flags: ClientFlags, loginScope = 'auth-cas'): Promise<RegisteredClient> {
-  const result = await createClient(db, scopeCatalogue(loginScope), flags);
+  const result = await createClient(scopeCatalogue(loginScope), flags)(db);
   return result.json as RegisteredClient;
 }

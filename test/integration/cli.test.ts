@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
+import { basic, postForm } from '../support/http.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `gatehouse` command in its own process, as an operator would. */
+function gatehouse(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('on the embedded database, while the provider runs', () => {
+  let gh: RunningGatehouse;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    gh = await startGatehouse({ database: 'embedded', redis: false });
+    env = { DATA_DIR: (gh.config.database as { dataDir: string }).dataDir };
+  });
+  afterAll(() => gh.close());
+
+  test('clients create --json prints one JSON document, and the client works at once', async () => {
+    const run = await gatehouse(['clients', 'create', '--name', 'Batch', '--kind', 'server', '--scopes', 'auth-none read', '--json'], env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const client = JSON.parse(run.stdout) as { client_id: string; client_secret: string; scope: string };
+    expect(client.scope).toBe('auth-none read');
+    const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(client.client_id, client.client_secret));
+    expect(response.status).toBe(200);
+  });
+
+  test('list, show, update and delete round-trip; the secret is never shown again', async () => {
+    const created = JSON.parse((await gatehouse(['clients', 'create', '--name', 'Portal', '--kind', 'web', '--redirect-uri', 'https://portal.example.edu/cb', '--json'], env)).stdout) as { client_id: string; client_secret: string };
+    const listed = JSON.parse((await gatehouse(['clients', 'list', '--json'], env)).stdout) as { client_id: string; client_secret?: string }[];
+    expect(listed.map((c) => c.client_id)).toContain(created.client_id);
+    expect(listed.every((c) => c.client_secret === undefined)).toBe(true);
+
+    const updated = await gatehouse(['clients', 'update', created.client_id, '--scopes', 'openid email', '--consent', 'skip', '--json'], env);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ scope: 'openid email', consent: 'skip', redirect_uris: ['https://portal.example.edu/cb'] });
+    const shown = JSON.parse((await gatehouse(['clients', 'show', created.client_id, '--json'], env)).stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({ client_name: 'Portal', kind: 'web', token_endpoint_auth_method: 'client_secret_basic' });
+    expect(shown.client_secret).toBeUndefined();
+
+    expect((await gatehouse(['clients', 'delete', created.client_id], env)).code).toBe(0);
+    const missing = await gatehouse(['clients', 'show', created.client_id, '--json'], env);
+    expect(missing).toMatchObject({ code: 2, stdout: '', stderr: `gatehouse: no client ${created.client_id}\n` });
+  });
+
+  test('keys list shows the signing keys without private material', async () => {
+    const run = await gatehouse(['keys', 'list', '--json'], env);
+    const keys = JSON.parse(run.stdout) as { alg: string; purpose: string }[];
+    expect(keys.filter((k) => k.purpose === 'main').map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(run.stdout).not.toMatch(/"d"|private/);
+  });
+});
+
+describe('on Postgres', () => {
+  let testDb: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    testDb = await createPostgresDatabase();
+    env = { DATABASE_URL: (testDb.config as { url: string }).url };
+  });
+  afterAll(() => testDb.drop());
+
+  test('migrate applies the schema once, then reports it up to date', async () => {
+    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation'] });
+    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: [] });
+  });
+
+  test.each([
+    [['clients', 'create', '--name', 'X'], 'gatehouse: clients create needs --kind (web|spa|server|resource-server)\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'robot'], 'gatehouse: --kind must be one of web, spa, server, resource-server (got robot)\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'web'], 'gatehouse: a web client needs at least one --redirect-uri\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'http://evil.example/cb'], 'gatehouse: a redirect URI must use https (http only for localhost): http://evil.example/cb\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'read teleport'], 'gatehouse: unknown scope "teleport": see the scope catalogue in the README\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--org', 'dept=Physics'], 'gatehouse: --org must be one of user_org, course_org (got dept)\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--bogus'], expect.stringContaining("Unknown option '--bogus'")],
+  ])('a bad call %j says what is wrong on stderr and exits 2', async (args, message) => {
+    const run = await gatehouse([...args, '--json'], env);
+    expect(run).toEqual({ code: 2, stdout: '', stderr: message });
+  });
+
+  test('a bad environment variable stops the command with one line naming it', async () => {
+    const run = await gatehouse(['clients', 'list'], { ...env, GROUP_CACHE_SECONDS: 'soon' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^gatehouse: invalid configuration: GROUP_CACHE_SECONDS: .+\n$/);
+  });
+});

@@ -1,0 +1,54 @@
+import { clientMetadata, ClientSpecError, type ClientSpec } from '../../src/policy/client_kinds.ts';
+import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
+
+const catalogue = scopeCatalogue('auth-cas');
+const spec = (overrides: Partial<ClientSpec>): ClientSpec => ({
+  name: 'App',
+  kind: 'web',
+  redirectUris: ['https://app.example.edu/cb'],
+  postLogoutRedirectUris: [],
+  consent: 'prompt',
+  restricted: false,
+  accessTokenFormat: 'opaque',
+  organizations: {},
+  ...overrides,
+});
+
+test.each([
+  ['web', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' }],
+  ['spa', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid profile email' }],
+  ['server', { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'auth-none' }],
+  ['resource-server', { grant_types: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+] as const)('a %s client gets the grant types, authentication and default scopes of its kind', (kind, expected) => {
+  const userFacing = kind === 'web' || kind === 'spa';
+  const metadata = clientMetadata(spec({ kind, redirectUris: userFacing ? ['https://app.example.edu/cb'] : [] }), catalogue);
+  expect(metadata).toMatchObject({ kind, ...expected });
+  if (kind === 'resource-server') expect(metadata).not.toHaveProperty('scope');
+});
+
+test('a restricted client always gets JWT access tokens', () => {
+  expect(clientMetadata(spec({ restricted: true, accessTokenFormat: 'opaque' }), catalogue).access_token_format).toBe('jwt');
+});
+
+test('scopes are de-duplicated and kept in order', () => {
+  expect(clientMetadata(spec({ scopes: ['openid', 'read', 'openid'] }), catalogue).scope).toBe('openid read');
+});
+
+test.each([
+  [{ name: '  ' }, '--name must not be empty'],
+  [{ kind: 'web', redirectUris: [] }, 'a web client needs at least one --redirect-uri'],
+  [{ kind: 'server', redirectUris: ['https://x.example/cb'] }, 'a server client has no redirect URIs: it never sends a browser here'],
+  [{ redirectUris: ['/relative'] }, 'not an absolute URL: /relative'],
+  [{ redirectUris: ['https://app.example.edu/cb#frag'] }, 'a redirect URI must not have a fragment: https://app.example.edu/cb#frag'],
+  [{ redirectUris: ['http://app.example.edu/cb'] }, 'a redirect URI must use https (http only for localhost): http://app.example.edu/cb'],
+  [{ postLogoutRedirectUris: ['javascript:alert(1)'] }, 'a redirect URI must use https (http only for localhost): javascript:alert(1)'],
+  [{ scopes: ['openid', 'admin'] }, 'unknown scope "admin": see the scope catalogue in the README'],
+] as Array<[Partial<ClientSpec>, string]>)('%j is refused: %s', (overrides, message) => {
+  expect(() => clientMetadata(spec(overrides), catalogue)).toThrow(new ClientSpecError(message));
+});
+
+test('http redirect URIs are accepted for loopback development hosts', () => {
+  for (const uri of ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb']) {
+    expect(clientMetadata(spec({ redirectUris: [uri] }), catalogue).redirect_uris).toEqual([uri]);
+  }
+});

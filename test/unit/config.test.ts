@@ -1,0 +1,67 @@
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+test('with no environment at all, the embedded setup is configured', () => {
+  const config = loadConfig({});
+  expect(config).toMatchObject({
+    issuer: 'http://localhost:3000',
+    port: 3000,
+    redisUrl: undefined,
+    identity: { kind: 'local' },
+    groups: { kind: 'db' },
+    loginScope: 'auth-cas',
+    groupCacheSeconds: 30,
+  });
+  expect(config.database).toEqual({ kind: 'embedded', dataDir: expect.stringMatching(/\/data$/) });
+});
+
+test('a full production environment is read as given', () => {
+  const config = loadConfig({
+    ISSUER: 'https://login.example.edu',
+    PORT: '8080',
+    DATABASE_URL: 'postgres://gh:pw@db.internal:5432/gatehouse',
+    REDIS_URL: 'redis://cache.internal:6379/2',
+    COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(40)}`,
+    IDENTITY: 'cas',
+    CAS_URL: 'https://cas.example.edu/cas/',
+    GROUPS: 'grouper',
+    GROUPER_URL: 'https://grouper.example.edu/grouper-ws',
+    LOGIN_SCOPE: 'auth-shib',
+    GROUP_CACHE_SECONDS: '5',
+  });
+  expect(config).toMatchObject({
+    issuer: 'https://login.example.edu',
+    port: 8080,
+    database: { kind: 'postgres', url: 'postgres://gh:pw@db.internal:5432/gatehouse' },
+    redisUrl: 'redis://cache.internal:6379/2',
+    cookieKeys: ['a'.repeat(32), 'b'.repeat(40)],
+    identity: { kind: 'cas', casUrl: 'https://cas.example.edu/cas' },
+    groups: { kind: 'grouper', grouperUrl: 'https://grouper.example.edu/grouper-ws' },
+    loginScope: 'auth-shib',
+    groupCacheSeconds: 5,
+  });
+});
+
+test('an empty variable counts as unset', () => {
+  expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('embedded');
+});
+
+test.each([
+  [{ PORT: 'eighty' }, /^invalid configuration: PORT: /],
+  [{ PORT: '70000' }, /^invalid configuration: PORT: /],
+  [{ ISSUER: 'login.example.edu' }, /^invalid configuration: ISSUER: /],
+  [{ ISSUER: 'https://login.example.edu/' }, /^invalid configuration: ISSUER: expected no trailing slash, query or fragment$/],
+  [{ DATABASE_URL: 'mysql://db/x' }, /^invalid configuration: DATABASE_URL: /],
+  [{ IDENTITY: 'ldap' }, /^invalid configuration: IDENTITY: expected one of local, cas$/],
+  [{ IDENTITY: 'cas' }, /^invalid configuration: CAS_URL: required when IDENTITY=cas/],
+  [{ GROUPS: 'grouper' }, /^invalid configuration: GROUPER_URL: required when GROUPS=grouper/],
+  [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS: expected a comma-separated list of keys of 32 or more characters$/],
+  [{ GROUP_CACHE_SECONDS: '-1' }, /^invalid configuration: GROUP_CACHE_SECONDS: /],
+  [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token$/],
+])('%j is refused with one line naming the variable', (env, message) => {
+  expect(() => loadConfig(env)).toThrow(ConfigError);
+  expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('a refused value is never echoed back, since it may hold a password', () => {
+  expect(() => loadConfig({ DATABASE_URL: 'mysql://admin:hunter2@db/x' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
+});
