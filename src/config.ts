@@ -84,7 +84,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`invalid configuration: ${name}: ${describe(issue, present[name])}`);
+    throw new ConfigError(`invalid configuration: ${name}: ${describe(issue, name)}`);
   }
   const e = parsed.data;
   return {
@@ -104,8 +104,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
-function describe(issue: z.core.$ZodIssue, value: string | undefined): string {
-  const accepts = issue.code === 'invalid_value' ? `one of ${issue.values.join(', ')}` : issue.message;
-  // Never echo a value back: it may be a connection string with a password in it.
-  return value === undefined ? accepts : `expected ${accepts}`;
+/** What each variable accepts, as the one line an operator reads when a value is refused. */
+const ACCEPTS: Record<string, string> = {
+  ISSUER: 'an http(s) URL with no trailing slash, query or fragment, e.g. https://login.example.edu',
+  PORT: 'an integer from 0 to 65535',
+  HOST: 'a host name or address to bind to',
+  DATABASE_URL: 'a postgres:// or postgresql:// connection URL',
+  DATA_DIR: 'a directory path',
+  REDIS_URL: 'a redis:// or rediss:// URL',
+  COOKIE_KEYS: 'a comma-separated list of keys of 32 or more characters',
+  IDENTITY: 'local or cas',
+  CAS_URL: 'an http(s) URL of the CAS server, e.g. https://cas.example.edu/cas',
+  GROUPS: 'db or grouper',
+  GROUPER_URL: 'an http(s) URL of Grouper WS',
+  LOGIN_SCOPE: 'a single scope token, e.g. auth-cas',
+  GROUP_CACHE_SECONDS: 'an integer number of seconds from 0 to 3600',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
+  TRUST_PROXY: 'true or false',
+};
+
+function describe(issue: z.core.$ZodIssue, name: string): string {
+  // Cross-variable rules carry their own sentence; a value is never echoed (it may hold a password).
+  return issue.code === 'custom' && issue.message.startsWith('required') ? issue.message : `expected ${ACCEPTS[name] ?? issue.message}`;
 }

@@ -171,7 +171,7 @@ describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
   });
 
   // AuthorizationCode is consumed by the code grant; AccessToken takes Redis's path without SQL markers.
-  describe.each(['AuthorizationCode', 'AccessToken'])('consuming a %s', (model) => {
+  describe.each(['AuthorizationCode', 'AccessToken'])('consuming an %s', (model) => {
     test('consume marks the artifact with the time it was consumed', async () => {
       const adapter = backend.adapter(model);
       const id = randomUUID();

@@ -49,14 +49,16 @@ test.each([
   [{ PORT: 'eighty' }, /^invalid configuration: PORT: /],
   [{ PORT: '70000' }, /^invalid configuration: PORT: /],
   [{ ISSUER: 'login.example.edu' }, /^invalid configuration: ISSUER: /],
-  [{ ISSUER: 'https://login.example.edu/' }, /^invalid configuration: ISSUER: expected no trailing slash, query or fragment$/],
+  [{ ISSUER: 'https://login.example.edu/' }, /^invalid configuration: ISSUER: expected an http\(s\) URL with no trailing slash, query or fragment/],
   [{ DATABASE_URL: 'mysql://db/x' }, /^invalid configuration: DATABASE_URL: /],
-  [{ IDENTITY: 'ldap' }, /^invalid configuration: IDENTITY: expected one of local, cas$/],
+  [{ IDENTITY: 'ldap' }, /^invalid configuration: IDENTITY: expected local or cas$/],
+  [{ PORT: 'eighty' }, /^invalid configuration: PORT: expected an integer from 0 to 65535$/],
   [{ IDENTITY: 'cas' }, /^invalid configuration: CAS_URL: required when IDENTITY=cas/],
   [{ GROUPS: 'grouper' }, /^invalid configuration: GROUPER_URL: required when GROUPS=grouper/],
   [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS: expected a comma-separated list of keys of 32 or more characters$/],
   [{ GROUP_CACHE_SECONDS: '-1' }, /^invalid configuration: GROUP_CACHE_SECONDS: /],
-  [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token$/],
+  [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token, e.g. auth-cas$/],
+  [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected true or false$/],
 ])('%j is refused with one line naming the variable', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
