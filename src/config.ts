@@ -10,11 +10,11 @@ const commaList = z
   .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
 
 const schema = z.object({
-  /** Issuer identifier: the public https URL of this provider, without a trailing slash. */
+  /** Issuer identifier: the public https URL of this provider, without a trailing slash. Default http://localhost:PORT. */
   ISSUER: z
     .url({ protocol: /^https?$/ })
     .refine((value) => !value.endsWith('/') && !value.includes('?') && !value.includes('#'), 'no trailing slash, query or fragment')
-    .default('http://localhost:3000'),
+    .optional(),
   /** TCP port the HTTP server listens on. */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Host the HTTP server binds to. */
@@ -88,7 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   return {
-    issuer: e.ISSUER,
+    issuer: e.ISSUER ?? `http://localhost:${e.PORT}`,
     port: e.PORT,
     host: e.HOST,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },

@@ -25,7 +25,7 @@ test('a bad environment variable stops start-up with one line naming it', async 
 
 test('on a bare data directory the provider starts on PGlite, answers discovery, warns about nothing and stops cleanly', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'gh-start-'));
-  const run = start({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+  const run = start({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ISSUER: 'https://login.example.test' });
   try {
     const deadline = Date.now() + 30_000;
     while (!run.stdout().includes('gatehouse listening') && Date.now() < deadline && run.child.exitCode === null) {
@@ -34,7 +34,7 @@ test('on a bare data directory the provider starts on PGlite, answers discovery,
     const started = JSON.parse(run.stdout().split('\n').find((line) => line.includes('gatehouse listening'))!) as { port: number; database: string };
     expect(started.database).toBe('embedded');
     const discovery = await (await fetch(`http://127.0.0.1:${started.port}/.well-known/openid-configuration`)).json() as { issuer: string };
-    expect(discovery.issuer).toBe('http://localhost:3000');
+    expect(discovery.issuer).toBe('https://login.example.test');
     run.child.kill('SIGTERM');
     const [code] = await once(run.child, 'exit');
     expect(code).toBe(0);
