@@ -19,6 +19,8 @@ export async function startBaselineTarget(shared: SharedSetup): Promise<Target> 
     signingKeys: shared.signingKeys,
     cookieKeys: shared.cookieKeys,
     scopes: shared.scopes,
+    // No one signs in during the benchmark.
+    findAccount: async () => undefined,
   });
   const provider = new Provider(http.url, {
     ...configuration,

@@ -8,12 +8,19 @@ export interface HttpRequest {
   body: string;
 }
 
-export interface LoadRequest {
+/** Where to send the request: each side of a comparison gets its own prepared request. */
+export interface LoadTarget {
   url: string;
   request: HttpRequest;
+}
+
+export interface LoadPlan {
+  targets: LoadTarget[];
   connections: number;
   warmupSeconds: number;
+  /** Measured seconds per target, split into `rounds` runs that alternate between the targets. */
   seconds: number;
+  rounds: number;
 }
 
 export interface LoadResult {
@@ -29,7 +36,7 @@ export interface LoadResult {
   statusCodes: Record<string, number>;
 }
 
-export interface LoadRun {
+export interface TargetRun {
   warmup: LoadResult;
   measured: LoadResult;
 }
@@ -37,11 +44,12 @@ export interface LoadRun {
 /**
  * Runs autocannon in a worker thread. The servers under test share the main thread's event
  * loop; a load generator there would take turns with them and its own CPU time would appear
- * as server latency. In a worker it runs on the second core, the same way for both sides.
+ * as server latency. In a worker it runs on the second core, the same way for every target.
  */
-export async function fire(load: LoadRequest): Promise<LoadRun> {
-  const worker = new Worker(new URL('./load_worker.ts', import.meta.url), { workerData: load });
-  const [run] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => Promise.reject(error))])) as [LoadRun];
+export async function fire(plan: LoadPlan): Promise<TargetRun[]> {
+  const worker = new Worker(new URL('./load_worker.ts', import.meta.url), { workerData: plan });
+  const failed = once(worker, 'error').then(([error]) => Promise.reject(error as Error));
+  const [runs] = (await Promise.race([once(worker, 'message'), failed])) as [TargetRun[]];
   await once(worker, 'exit');
-  return run;
+  return runs;
 }

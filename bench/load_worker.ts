@@ -1,30 +1,35 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import type { LoadRequest, LoadResult, LoadRun } from './load.ts';
+import type { LoadPlan, LoadResult, LoadTarget, TargetRun } from './load.ts';
 
-const load = workerData as LoadRequest;
+const plan = workerData as LoadPlan;
 
-// Off the main thread autocannon returns its histograms encoded, to be merged by the caller
-// (its own multi-worker mode does that); aggregateResult decodes them. Not in @types/autocannon.
+// Off the main thread autocannon returns its histograms encoded, for the caller to merge (its
+// own multi-worker mode does that); aggregateResult decodes and merges them. Not in @types/autocannon.
 const { aggregateResult } = autocannon as unknown as {
   aggregateResult(results: unknown[], options: autocannon.Options): autocannon.Result;
 };
 
-async function run(seconds: number): Promise<LoadResult> {
-  const options: autocannon.Options = {
-    url: `${load.url}${load.request.path}`,
+function optionsFor(target: LoadTarget, seconds: number): autocannon.Options {
+  return {
+    url: `${target.url}${target.request.path}`,
     method: 'POST',
-    headers: load.request.headers,
-    body: load.request.body,
-    connections: load.connections,
+    headers: target.request.headers,
+    body: target.request.body,
+    connections: plan.connections,
     duration: seconds,
   };
-  const result = aggregateResult([await autocannon(options)], options);
+}
+
+function summary(raw: unknown[], options: autocannon.Options): LoadResult {
+  const result = aggregateResult(raw, options);
+  // The merged duration is the last run's; the runs' own durations add up to the measured time.
+  const seconds = (raw as { duration: number }[]).reduce((sum, run) => sum + run.duration, 0);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]));
   return {
     requests: result.requests.total,
-    seconds: result.duration,
-    reqPerSec: result.requests.total / result.duration,
+    seconds,
+    reqPerSec: result.requests.total / seconds,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -34,6 +39,21 @@ async function run(seconds: number): Promise<LoadResult> {
   };
 }
 
-const warmup = await run(load.warmupSeconds);
-const measured = await run(load.seconds);
-parentPort!.postMessage({ warmup, measured } satisfies LoadRun);
+const warmups: LoadResult[] = [];
+for (const target of plan.targets) {
+  const options = optionsFor(target, plan.warmupSeconds);
+  warmups.push(summary([await autocannon(options)], options));
+}
+// Alternating short runs, so a slow minute on a shared machine hits every target alike.
+const roundSeconds = plan.seconds / plan.rounds;
+const raw: unknown[][] = plan.targets.map(() => []);
+for (let round = 0; round < plan.rounds; round++) {
+  const order = plan.targets.map((_, index) => index);
+  if (round % 2 === 1) order.reverse();
+  for (const index of order) raw[index]!.push(await autocannon(optionsFor(plan.targets[index]!, roundSeconds)));
+}
+const runs: TargetRun[] = plan.targets.map((target, index) => ({
+  warmup: warmups[index]!,
+  measured: summary(raw[index]!, optionsFor(target, plan.seconds)),
+}));
+parentPort!.postMessage(runs);

@@ -3,51 +3,55 @@ import { startBaselineTarget } from './baseline_target.ts';
 import { fire, type LoadResult } from './load.ts';
 import { clientCredentials, introspection, type Scenario } from './scenarios.ts';
 import { table, TARGET_RATIO, type ScenarioResult } from './report.ts';
-import type { Target } from './listen.ts';
 
 /**
  * Gatehouse (Postgres + Redis) against bare oidc-provider (memory adapter) with the same
  * configuration and clients, on the two machine-to-machine endpoints. BENCH_SECONDS sets the
- * measured duration of each run (default 8), BENCH_CONNECTIONS the concurrency (default 10).
+ * measured seconds per side and scenario (default 8), BENCH_CONNECTIONS the concurrency
+ * (default 10), BENCH_ROUNDS how many alternating runs those seconds are split into (default 4).
  */
 const SECONDS = positive('BENCH_SECONDS', 8);
 const CONNECTIONS = positive('BENCH_CONNECTIONS', 10);
+const ROUNDS = Math.min(positive('BENCH_ROUNDS', 4), SECONDS);
 // Long enough for JIT, the knex pool and ioredis to reach steady state; not counted.
 const WARMUP_SECONDS = 2;
 const SCENARIOS: Scenario[] = [clientCredentials, introspection];
 
 async function main(): Promise<void> {
   const gatehouse = await startGatehouseTarget();
-  let baseline: Target | undefined;
   try {
-    baseline = await startBaselineTarget(gatehouse.shared);
-    const results: ScenarioResult[] = [];
-    for (const [index, scenario] of SCENARIOS.entries()) {
-      // Alternate who goes first, so neither side always runs on a warmer (or more fragmented) process.
-      const order = index % 2 === 0 ? [gatehouse, baseline] : [baseline, gatehouse];
-      const measured = new Map<Target, LoadResult>();
-      for (const target of order) measured.set(target, await measure(scenario, target, gatehouse.clients));
-      results.push({ scenario: scenario.name, gatehouse: measured.get(gatehouse)!, baseline: measured.get(baseline)! });
+    const baseline = await startBaselineTarget(gatehouse.shared);
+    try {
+      const targets = [gatehouse, baseline];
+      const results: ScenarioResult[] = [];
+      for (const scenario of SCENARIOS) {
+        const prepared = await Promise.all(targets.map((target) => scenario.prepare(target.url, gatehouse.clients)));
+        for (const each of prepared) await each.check();
+        process.stderr.write(`${scenario.name}: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}...\n`);
+        const runs = await fire({
+          targets: targets.map((target, index) => ({ url: target.url, request: prepared[index]!.request })),
+          connections: CONNECTIONS,
+          warmupSeconds: WARMUP_SECONDS,
+          seconds: SECONDS,
+          rounds: ROUNDS,
+        });
+        for (const [index, run] of runs.entries()) {
+          for (const [phase, result] of Object.entries(run)) assertClean(`${scenario.name} on ${targets[index]!.name} (${phase})`, result);
+        }
+        // Still the same answer after the run: the numbers are for the intended response, not a degraded one.
+        for (const each of prepared) await each.check();
+        results.push({ scenario: scenario.name, gatehouse: runs[0]!.measured, baseline: runs[1]!.measured });
+      }
+      console.log(`\n${CONNECTIONS} connections; per side and scenario ${WARMUP_SECONDS} s warm-up, then ${SECONDS} s measured in ${ROUNDS} alternating runs; autocannon in a worker thread\n`);
+      console.log(table(results));
+      const failed = results.filter((r) => r.gatehouse.reqPerSec / r.baseline.reqPerSec < TARGET_RATIO).map((r) => r.scenario);
+      console.log(failed.length ? `\nFAIL: below ${TARGET_RATIO} of baseline throughput: ${failed.join(', ')}` : '\nPASS: every scenario meets the target');
+    } finally {
+      await baseline.close();
     }
-    console.log(`\n${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured per run, autocannon in a worker thread\n`);
-    console.log(table(results));
-    const failed = results.filter((r) => r.gatehouse.reqPerSec / r.baseline.reqPerSec < TARGET_RATIO).map((r) => r.scenario);
-    console.log(failed.length ? `\nFAIL: below ${TARGET_RATIO} of baseline throughput: ${failed.join(', ')}` : '\nPASS: every scenario meets the target');
   } finally {
-    await baseline?.close();
     await gatehouse.close();
   }
-}
-
-async function measure(scenario: Scenario, target: Target, clients: Parameters<Scenario['prepare']>[1]): Promise<LoadResult> {
-  const prepared = await scenario.prepare(target.url, clients);
-  await prepared.check();
-  process.stderr.write(`${scenario.name} on ${target.name} (${target.url})...\n`);
-  const run = await fire({ url: target.url, request: prepared.request, connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS });
-  for (const [phase, result] of Object.entries(run)) assertClean(`${scenario.name} on ${target.name} (${phase})`, result);
-  // Still the same answer after the run: the numbers are for the intended response, not a degraded one.
-  await prepared.check();
-  return run.measured;
 }
 
 /** A benchmark of errors is worthless: any non-2xx, connection error or timeout ends the run. */

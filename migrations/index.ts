@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as foundation from './20261127000000_foundation.ts';
+import * as accounts from './20261127010000_accounts.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -7,6 +8,7 @@ import * as foundation from './20261127000000_foundation.ts';
  */
 const migrations: Record<string, Knex.Migration> = {
   '20261127000000_foundation': foundation,
+  '20261127010000_accounts': accounts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

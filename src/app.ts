@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
@@ -13,6 +14,13 @@ import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { rfcErrorCodes } from './provider/rfc_errors.ts';
+import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
+import { findAccount } from './provider/find_account.ts';
+import { AccountStore } from './storage/accounts.ts';
+import { dbGroupSource } from './identity/group_source.ts';
+import { errorPages } from './error_pages.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { createLoginLimits } from './interactions/login_limits.ts';
 
 export interface AppDeps {
   config: Config;
@@ -27,15 +35,21 @@ export interface AppDeps {
 export async function createApp(deps: AppDeps): Promise<Provider> {
   const { config, logger, database, redis } = deps;
   const db = database.knex;
+  const cookieKeys = config.cookieKeys ?? (await loadCookieKeys(db));
+  const catalogue = scopeCatalogue(config.loginScope);
+  const accounts = new AccountStore(db);
+  const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
   const provider = new Provider(config.issuer, providerConfiguration({
     issuer: config.issuer,
-    stores: { db, redis, redisPrefix: deps.redisPrefix },
+    stores: { db, redis, redisPrefix },
     signingKeys: await loadSigningKeys(db, 'main'),
-    cookieKeys: config.cookieKeys ?? (await loadCookieKeys(db)),
-    scopes: [...scopeCatalogue(config.loginScope).keys()],
+    cookieKeys,
+    scopes: [...catalogue.keys()],
+    findAccount: findAccount(accounts, dbGroupSource(db)),
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
+  revokeGrantOnConcurrentReuse(provider);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
@@ -43,7 +57,17 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(securityHeaders);
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);
+  provider.use(errorPages(logger));
   provider.use(ownRoutes(deps, metrics).routes());
+  provider.use(interactionRoutes({
+    provider,
+    config,
+    logger,
+    accounts,
+    catalogue,
+    limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
+    csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
+  }).routes());
   return provider;
 }
 
@@ -52,7 +76,8 @@ const securityHeaders: Middleware = async (ctx, next) => {
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   if (ctx.response.is('html')) {
-    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'");
+    const formAction = ["'self'", ...((ctx.state.formActionOrigins as string[] | undefined) ?? [])].join(' ');
+    ctx.set('Content-Security-Policy', `default-src 'none'; style-src 'self'; img-src 'self' https:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`);
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Cache-Control', 'no-store');
   }

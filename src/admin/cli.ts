@@ -7,6 +7,7 @@ import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../stor
 import { runJanitor } from '../storage/janitor.ts';
 import { CLIENT_FLAG_OPTIONS, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
 
 const USAGE = `usage: gatehouse <command> [--json]
 
@@ -17,6 +18,8 @@ const USAGE = `usage: gatehouse <command> [--json]
           [--org user_org=X]... [--org course_org=Y]...
   clients list | show ID | delete ID
   clients update ID [flags as create] [--new-secret]
+  accounts create --username U --password P [--email E] [--name N] [--given-name G] [--family-name F]
+  groups add-member GROUP USERNAME | remove-member GROUP USERNAME | list
   keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
   janitor                                   delete expired tokens and sessions
 
@@ -59,6 +62,22 @@ const COMMANDS: Record<string, Command> = {
     parseArgs({ args });
     return ({ db }) => listClients(db);
   },
+  'accounts create': (args) => {
+    const run = createAccount(parseArgs({ args, options: ACCOUNT_FLAG_OPTIONS, strict: true }).values);
+    return ({ db }) => run(db);
+  },
+  'groups add-member': (args) => {
+    const [group, username] = positionals(args, 2, 'groups add-member GROUP USERNAME');
+    return ({ db }) => addGroupMember(group!, username!)(db);
+  },
+  'groups remove-member': (args) => {
+    const [group, username] = positionals(args, 2, 'groups remove-member GROUP USERNAME');
+    return ({ db }) => removeGroupMember(group!, username!)(db);
+  },
+  'groups list': (args) => {
+    parseArgs({ args });
+    return ({ db }) => listGroups(db);
+  },
   'keys list': (args) => {
     parseArgs({ args });
     return async ({ db }) => keysResult(await listSigningKeys(db));
@@ -83,9 +102,15 @@ function keysResult(keys: SigningKeyInfo[]): CommandResult {
   };
 }
 
-function onlyPositional(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError(`usage: gatehouse ${usage}`);
-  return positionals[0]!;
+function onlyPositional(values: string[], usage: string): string {
+  if (values.length !== 1) throw new UsageError(`usage: gatehouse ${usage}`);
+  return values[0]!;
+}
+
+function positionals(args: string[], count: number, usage: string): string[] {
+  const values = parseArgs({ args, allowPositionals: true }).positionals;
+  if (values.length !== count) throw new UsageError(`usage: gatehouse ${usage}`);
+  return values;
 }
 
 /** Runs one CLI invocation; returns the process exit code. */

@@ -1,7 +1,10 @@
-import type { Configuration, JWK, SigningAlgorithm } from 'oidc-provider';
+import type { Client, Configuration, FindAccount, JWK, KoaContextWithOIDC, SigningAlgorithm } from 'oidc-provider';
 import type { Stores } from '../storage/adapter_router.ts';
 import { adapterFactory } from '../storage/adapter_router.ts';
 import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
+import { SCOPE_CLAIMS } from '../policy/claims.ts';
+import { latestGrantId } from '../storage/grants.ts';
+import { logoutSource, postLogoutSuccessSource } from './logout_pages.ts';
 import { resourceIndicators } from './resource_server.ts';
 import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
 import { renderError } from './render_error.ts';
@@ -14,6 +17,7 @@ export interface ProviderInputs {
   cookieKeys: string[];
   /** Every scope of the catalogue: clients may only be registered with these. */
   scopes: string[];
+  findAccount: FindAccount;
 }
 
 // Only asymmetric algorithms: client secrets are stored hashed, so they cannot be HMAC keys.
@@ -51,12 +55,26 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       resourceIndicators: resourceIndicators(inputs.issuer),
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
-    // Accounts arrive with the login flow; until then no subject resolves.
-    findAccount: async () => undefined,
-    clientBasedCORS: () => false,
+    findAccount: inputs.findAccount,
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    clientBasedCORS,
+    loadExistingGrant: async (ctx) => {
+      const clientId = ctx.oidc.client!.clientId;
+      const grantId = ctx.oidc.result?.consent?.grantId
+        ?? ctx.oidc.session!.grantIdFor(clientId)
+        ?? (ctx.oidc.session!.accountId ? await latestGrantId(inputs.stores.db, ctx.oidc.session!.accountId, clientId) : undefined);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     renderError,
     ttl: { ...TTL },
   };
+}
+
+/** Browsers may call the token and userinfo endpoints only from a SPA's own redirect origins. */
+function clientBasedCORS(_ctx: KoaContextWithOIDC, origin: string, client: Client): boolean {
+  if (client.kind !== 'spa') return false;
+  return (client.redirectUris ?? []).some((uri) => new URL(uri).origin === origin);
 }

@@ -13,9 +13,15 @@ export class StorageUnavailable extends errors.OIDCProviderError {
   }
 }
 
+const CONCURRENT_REUSE = Symbol('gatehouse.concurrentReuse');
+
 /** The consume that lost: the artifact was already used, which the grant treats as reuse. */
 export function alreadyConsumed(model: string): Error {
-  return new errors.InvalidGrant(`${model} already consumed`);
+  return Object.assign(new errors.InvalidGrant(`${model} already consumed`), { [CONCURRENT_REUSE]: true });
+}
+
+export function isConcurrentReuse(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && CONCURRENT_REUSE in error;
 }
 
 // Network-level failures of pg, knex's pool and ioredis: the backend is down, not the query wrong.

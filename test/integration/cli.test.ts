@@ -76,7 +76,7 @@ describe('on Postgres', () => {
   afterAll(() => testDb.drop());
 
   test('migrate applies the schema once, then reports it up to date', async () => {
-    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation'] });
+    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation', '20261127010000_accounts'] });
     expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: [] });
   });
 

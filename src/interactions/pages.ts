@@ -1,0 +1,39 @@
+import type { Context } from 'koa';
+import { renderPage } from '../pages.ts';
+
+/**
+ * Renders an interaction page. Forms may post only to this origin and, because the answer
+ * redirects there, to the origin the browser is sent back to (CSP form-action covers redirects).
+ */
+export async function renderInteractionPage(
+  ctx: Context,
+  view: 'login' | 'consent' | 'logout' | 'logged_out',
+  data: Record<string, unknown> & { title: string },
+  returnTo?: unknown,
+  status = 200,
+): Promise<void> {
+  ctx.state.formActionOrigins = originOf(returnTo);
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = await renderPage(view, data);
+}
+
+function originOf(uri: unknown): string[] {
+  if (typeof uri !== 'string') return [];
+  try {
+    const { origin, protocol } = new URL(uri);
+    return protocol === 'https:' || protocol === 'http:' ? [origin] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A client's logo is shown only from an https URL; anything else (javascript:, data:, http:) is dropped. */
+export function safeLogoUri(uri: unknown): string | undefined {
+  if (typeof uri !== 'string') return undefined;
+  try {
+    return new URL(uri).protocol === 'https:' ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+import Router from '@koa/router';
+import { errors, type Provider } from 'oidc-provider';
+import type { Context } from 'koa';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { AccountStore } from '../storage/accounts.ts';
+import type { ScopeEntry } from '../policy/scope_catalogue.ts';
+import { verifyPassword } from '../identity/passwords.ts';
+import { casIdentity, casLoginUrl, casValidateTicket } from '../identity/cas_client.ts';
+import { csrfToken, csrfValid } from './csrf.ts';
+import { currentInteraction, interactionClient, type InteractionDetails } from './interaction.ts';
+import { readForm } from './form.ts';
+import { grantConsent, scopesToApprove } from './consent.ts';
+import { renderInteractionPage, safeLogoUri } from './pages.ts';
+import type { LoginLimits } from './login_limits.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  config: Config;
+  logger: Logger;
+  accounts: AccountStore;
+  limits: LoginLimits;
+  catalogue: ReadonlyMap<string, ScopeEntry>;
+  /** Key of the forms' CSRF tokens. */
+  csrfKey: string;
+}
+
+// Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
+const BAD_CREDENTIALS = 'The username or password is not correct.';
+
+/** The pages a person sees between the client's request and the answer: sign in, consent, deny. */
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const { provider, config } = deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+
+  router.get('/', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    const client = await interactionClient(provider, details);
+    if (details.prompt.name === 'login') {
+      if (config.identity.kind === 'cas') return ctx.redirect(casLoginUrl(config.identity.casUrl, casService(config, details.uid)));
+      return showLogin(ctx, deps, details, client.clientName);
+    }
+    if (details.prompt.name === 'consent') {
+      // First-party clients (--consent skip) are trusted to get what they are allowed to ask for.
+      if (client.consent === 'skip') return finish(ctx, deps, { consent: { grantId: await grantConsent(provider, details) } });
+      return showConsent(ctx, deps, details, { name: client.clientName, logoUri: client.logoUri });
+    }
+    throw new errors.InvalidRequest(`unsupported interaction prompt ${details.prompt.name}`);
+  });
+
+  router.post('/login', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    const form = await checkedForm(ctx, deps, details);
+    if (details.prompt.name !== 'login' || config.identity.kind !== 'local') throw new errors.InvalidRequest('no password sign-in is expected here');
+    const username = (form.get('username') ?? '').trim();
+    const password = form.get('password') ?? '';
+    const client = await interactionClient(provider, details);
+    const wait = await deps.limits.retryAfter(username, ctx.ip);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return showLogin(ctx, deps, details, client.clientName, {
+        username,
+        message: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`,
+        status: 429,
+      });
+    }
+    const account = username ? await deps.accounts.findByUsername(username) : undefined;
+    const valid = await verifyPassword(account?.source === 'local' ? account.passwordHash : undefined, password);
+    if (!account || !valid) {
+      await deps.limits.recordFailure(username, ctx.ip);
+      deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
+      return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
+    }
+    await Promise.all([deps.limits.recordSuccess(username), deps.accounts.recordLocalLogin(account.id)]);
+    return finish(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
+  });
+
+  router.get('/cas', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    if (details.prompt.name !== 'login' || config.identity.kind !== 'cas') throw new errors.InvalidRequest('no CAS sign-in is expected here');
+    const ticket = ctx.query.ticket;
+    if (typeof ticket !== 'string' || !ticket) throw new errors.InvalidRequest('CAS returned no ticket');
+    const validation = await casValidateTicket(config.identity.casUrl, ticket, casService(config, details.uid));
+    if (!validation.ok) {
+      deps.logger.warn({ event: 'cas.failed', code: validation.code, description: validation.description }, 'CAS ticket validation failed');
+      throw new errors.AccessDenied(`CAS sign-in failed (${validation.code})`);
+    }
+    const account = await deps.accounts.recordCasLogin(validation.user, casIdentity(validation.attributes));
+    return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'] } });
+  });
+
+  router.post('/confirm', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    await checkedForm(ctx, deps, details);
+    if (details.prompt.name !== 'consent') throw new errors.InvalidRequest('no consent is expected here');
+    return finish(ctx, deps, { consent: { grantId: await grantConsent(provider, details) } });
+  });
+
+  router.post('/abort', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    await checkedForm(ctx, deps, details);
+    return finish(ctx, deps, { error: 'access_denied', error_description: 'the user denied the request' });
+  });
+
+  return router;
+}
+
+/** The CAS service URL of an interaction: where CAS sends the browser back with a ticket. */
+function casService(config: Config, uid: string): string {
+  return `${config.issuer}/interaction/${uid}/cas`;
+}
+
+async function checkedForm(ctx: Context, deps: InteractionDeps, details: InteractionDetails): Promise<URLSearchParams> {
+  const form = await readForm(ctx);
+  if (!csrfValid(deps.csrfKey, details.uid, form.get('csrf'))) throw new errors.InvalidRequest('the form expired or did not come from this site; start again');
+  return form;
+}
+
+async function finish(ctx: Context, deps: InteractionDeps, result: Parameters<Provider['interactionResult']>[2]): Promise<void> {
+  const returnTo = await deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  ctx.status = 303;
+  ctx.redirect(returnTo);
+}
+
+async function showLogin(
+  ctx: Context,
+  deps: InteractionDeps,
+  details: InteractionDetails,
+  clientName: string | undefined,
+  state: { username?: string; message?: string; status?: number } = {},
+): Promise<void> {
+  await renderInteractionPage(ctx, 'login', {
+    title: 'Sign in',
+    uid: details.uid,
+    csrf: csrfToken(deps.csrfKey, details.uid),
+    clientName: clientName ?? String(details.params.client_id),
+    username: state.username ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+    message: state.message ?? '',
+  }, details.params.redirect_uri, state.status);
+}
+
+async function showConsent(ctx: Context, deps: InteractionDeps, details: InteractionDetails, client: { name: string | undefined; logoUri: string | undefined }): Promise<void> {
+  const scopes = scopesToApprove(details).map((name) => ({ name, description: deps.catalogue.get(name)?.description ?? name }));
+  await renderInteractionPage(ctx, 'consent', {
+    title: 'Allow access?',
+    uid: details.uid,
+    csrf: csrfToken(deps.csrfKey, details.uid),
+    clientName: client.name ?? String(details.params.client_id),
+    logoUri: safeLogoUri(client.logoUri),
+    scopes,
+  }, details.params.redirect_uri);
+}

@@ -1,0 +1,23 @@
+import type { FindAccount } from 'oidc-provider';
+import { AccountStore } from '../storage/accounts.ts';
+import type { GroupSource } from '../identity/group_source.ts';
+import { personClaims } from '../policy/claims.ts';
+
+/**
+ * oidc-provider's findAccount: the account as stored (attributes as last seen at login), so
+ * userinfo and refresh answer while the person is away. Groups are looked up only when a
+ * claim needs them.
+ */
+export function findAccount(accounts: AccountStore, groups: GroupSource): FindAccount {
+  return async (_ctx, sub) => {
+    const account = await accounts.findById(sub);
+    if (!account) return undefined;
+    return {
+      accountId: account.id,
+      claims: async (_use, scope) => {
+        const wantsGroups = scope.split(' ').includes('groups');
+        return personClaims(account, wantsGroups ? await groups.groupsOf(account.username) : []) as { sub: string };
+      },
+    };
+  };
+}

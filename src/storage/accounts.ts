@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+
+const TABLE = 'accounts';
+
+/** A person as Gatehouse knows them: identity attributes as last seen, never a plain password. */
+export interface Account {
+  id: string;
+  username: string;
+  source: 'local' | 'cas';
+  passwordHash: string | null;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  attributes: Record<string, string[]>;
+}
+
+/** The identity attributes a login brings (local: from the CLI; CAS: from the ticket validation). */
+export interface Identity {
+  email?: string | undefined;
+  emailVerified?: boolean | undefined;
+  name?: string | undefined;
+  givenName?: string | undefined;
+  familyName?: string | undefined;
+  attributes?: Record<string, string[]> | undefined;
+}
+
+interface Row {
+  id: string;
+  username: string;
+  source: 'local' | 'cas';
+  password_hash: string | null;
+  email: string | null;
+  email_verified: boolean;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  attributes: Record<string, string[]>;
+}
+
+export class AccountExists extends Error {
+  override name = 'AccountExists';
+}
+
+export class AccountStore {
+  readonly #db: Knex;
+
+  constructor(db: Knex) {
+    this.#db = db;
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    return toAccount(await this.#db(TABLE).where({ id }).first());
+  }
+
+  async findByUsername(username: string): Promise<Account | undefined> {
+    return toAccount(await this.#db(TABLE).where({ username }).first());
+  }
+
+  async createLocal(username: string, passwordHash: string, identity: Identity): Promise<Account> {
+    const inserted: Row[] = await this.#db(TABLE)
+      .insert({ id: randomUUID(), username, source: 'local', password_hash: passwordHash, ...columns(identity) })
+      .onConflict('username').ignore()
+      .returning('*');
+    if (!inserted[0]) throw new AccountExists(`an account named ${username} exists`);
+    return toAccount(inserted[0])!;
+  }
+
+  /** Creates the account at a CAS user's first login, or refreshes its attributes at each later one. */
+  async recordCasLogin(username: string, identity: Identity): Promise<Account> {
+    const values = { ...columns(identity), last_login_at: new Date(), updated_at: new Date() };
+    const [row]: Row[] = await this.#db(TABLE)
+      .insert({ id: randomUUID(), username, source: 'cas', ...values })
+      .onConflict('username').merge(Object.keys(values))
+      .returning('*');
+    return toAccount(row)!;
+  }
+
+  async recordLocalLogin(id: string): Promise<void> {
+    await this.#db(TABLE).where({ id }).update({ last_login_at: new Date() });
+  }
+}
+
+function columns(identity: Identity) {
+  return {
+    email: identity.email ?? null,
+    email_verified: identity.emailVerified ?? false,
+    name: identity.name ?? null,
+    given_name: identity.givenName ?? null,
+    family_name: identity.familyName ?? null,
+    attributes: JSON.stringify(identity.attributes ?? {}),
+  };
+}
+
+function toAccount(row: Row | undefined): Account | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    username: row.username,
+    source: row.source,
+    passwordHash: row.password_hash,
+    email: row.email,
+    emailVerified: row.email_verified,
+    name: row.name,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    attributes: row.attributes,
+  };
+}

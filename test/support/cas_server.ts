@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A CAS server as far as Gatehouse can tell: /cas/login redirects back to the service with a
+ * service ticket (after a form, for browsers), /cas/p3/serviceValidate answers the CAS 3.0 XML
+ * of the protocol specification, tickets are single use and bound to their service.
+ */
+export interface CasServer {
+  url: string;
+  /** Who signs in at the next /login (the test's stand-in for a person typing). */
+  signInAs(user: string, attributes: Record<string, string[]>): void;
+  /** Every serviceValidate request received, for asserting what Gatehouse sent. */
+  validations: URLSearchParams[];
+  close(): Promise<void>;
+}
+
+export async function startCasServer(): Promise<CasServer> {
+  const tickets = new Map<string, { service: string; user: string; attributes: Record<string, string[]> }>();
+  let person: { user: string; attributes: Record<string, string[]> } = { user: 'nobody', attributes: {} };
+  const validations: URLSearchParams[] = [];
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://cas.local');
+    if (url.pathname === '/cas/login') {
+      const service = url.searchParams.get('service') ?? '';
+      const ticket = `ST-${randomBytes(12).toString('hex')}-cas`;
+      tickets.set(ticket, { service, ...person });
+      res.writeHead(302, { location: `${service}${service.includes('?') ? '&' : '?'}ticket=${ticket}` }).end();
+      return;
+    }
+    if (url.pathname === '/cas/p3/serviceValidate') {
+      validations.push(url.searchParams);
+      const ticket = url.searchParams.get('ticket') ?? '';
+      const service = url.searchParams.get('service') ?? '';
+      const issued = tickets.get(ticket);
+      tickets.delete(ticket);
+      res.writeHead(200, { 'content-type': 'application/xml;charset=UTF-8' });
+      if (!issued) res.end(failure('INVALID_TICKET', `Ticket ${ticket} not recognized`));
+      else if (issued.service !== service) res.end(failure('INVALID_SERVICE', `Ticket ${ticket} does not match supplied service. The original service was ${issued.service} and the supplied service was ${service}.`));
+      else res.end(success(issued.user, issued.attributes));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cas`,
+    signInAs: (user, attributes) => { person = { user, attributes }; },
+    validations,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+function success(user: string, attributes: Record<string, string[]>): string {
+  const attributeXml = Object.entries(attributes)
+    .flatMap(([name, values]) => values.map((value) => `      <cas:${name}>${escape(value)}</cas:${name}>`))
+    .join('\n');
+  return `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+  <cas:authenticationSuccess>
+    <cas:user>${escape(user)}</cas:user>
+    <cas:attributes>
+      <cas:authenticationDate>2026-11-27T08:30:00.000Z</cas:authenticationDate>
+      <cas:longTermAuthenticationRequestTokenUsed>false</cas:longTermAuthenticationRequestTokenUsed>
+      <cas:isFromNewLogin>true</cas:isFromNewLogin>
+${attributeXml}
+    </cas:attributes>
+  </cas:authenticationSuccess>
+</cas:serviceResponse>`;
+}
+
+function failure(code: string, message: string): string {
+  return `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+  <cas:authenticationFailure code="${code}">
+    ${escape(message)}
+  </cas:authenticationFailure>
+</cas:serviceResponse>`;
+}
