@@ -18,9 +18,10 @@ export interface LoadPlan {
   targets: LoadTarget[];
   connections: number;
   warmupSeconds: number;
-  /** Measured seconds per target, split into `rounds` runs that alternate between the targets. */
-  seconds: number;
+  /** Measured runs per target, alternating between the targets. */
   rounds: number;
+  /** Whole seconds: autocannon checks its deadline once a second. */
+  roundSeconds: number;
 }
 
 export interface LoadResult {
@@ -48,8 +49,15 @@ export interface TargetRun {
  */
 export async function fire(plan: LoadPlan): Promise<TargetRun[]> {
   const worker = new Worker(new URL('./load_worker.ts', import.meta.url), { workerData: plan });
-  const failed = once(worker, 'error').then(([error]) => Promise.reject(error as Error));
-  const [runs] = (await Promise.race([once(worker, 'message'), failed])) as [TargetRun[]];
-  await once(worker, 'exit');
-  return runs;
+  // A run that hangs is a failure to report, not a process to leave behind with its database.
+  const limitSeconds = 2 * plan.targets.length * (plan.warmupSeconds + plan.rounds * (plan.roundSeconds + 1));
+  try {
+    // once() also rejects with the worker's 'error' event, if that comes first.
+    const [runs] = (await once(worker, 'message', { signal: AbortSignal.timeout(limitSeconds * 1000) })) as [TargetRun[]];
+    return runs;
+  } catch (error) {
+    throw (error as Error).name === 'AbortError' ? new Error(`the load run did not finish within ${limitSeconds} s`) : error;
+  } finally {
+    await worker.terminate();
+  }
 }

@@ -44,16 +44,15 @@ for (const target of plan.targets) {
   const options = optionsFor(target, plan.warmupSeconds);
   warmups.push(summary([await autocannon(options)], options));
 }
-// Alternating short runs, so a slow minute on a shared machine hits every target alike.
-const roundSeconds = plan.seconds / plan.rounds;
+// Alternating short runs, so a slow moment on a shared machine hits every target alike.
 const raw: unknown[][] = plan.targets.map(() => []);
 for (let round = 0; round < plan.rounds; round++) {
   const order = plan.targets.map((_, index) => index);
   if (round % 2 === 1) order.reverse();
-  for (const index of order) raw[index]!.push(await autocannon(optionsFor(plan.targets[index]!, roundSeconds)));
+  for (const index of order) raw[index]!.push(await autocannon(optionsFor(plan.targets[index]!, plan.roundSeconds)));
 }
 const runs: TargetRun[] = plan.targets.map((target, index) => ({
   warmup: warmups[index]!,
-  measured: summary(raw[index]!, optionsFor(target, plan.seconds)),
+  measured: summary(raw[index]!, optionsFor(target, plan.rounds * plan.roundSeconds)),
 }));
 parentPort!.postMessage(runs);

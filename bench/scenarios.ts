@@ -58,8 +58,16 @@ function form(path: string, params: Record<string, string>, client: Credentials)
   };
 }
 
+// A check that hangs must fail the bench rather than stall it.
+const CHECK_TIMEOUT_MS = 10_000;
+
 async function send(url: string, request: HttpRequest): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
+  const response = await fetch(`${url}${request.path}`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+    signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+  });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`POST ${request.path}: HTTP ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;

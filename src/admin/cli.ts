@@ -15,7 +15,7 @@ const USAGE = `usage: gatehouse <command> [--json]
   clients create --name N --kind web|spa|server|resource-server
           [--redirect-uri URL]... [--post-logout-redirect-uri URL]... [--scopes "a b"]
           [--consent prompt|skip] [--restricted] [--access-token-format opaque|jwt]
-          [--org user_org=X]... [--org course_org=Y]...
+          [--org user_org=X]... [--org course_org=Y]... [--logo-uri https://...]
   clients list | show ID | delete ID
   clients update ID [flags as create] [--new-secret]
   accounts create --username U --password P [--email E] [--name N] [--given-name G] [--family-name F]

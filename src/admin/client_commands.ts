@@ -21,6 +21,7 @@ export interface ClientFlags {
   'access-token-format'?: string | undefined;
   org?: string[] | undefined;
   'new-secret'?: boolean | undefined;
+  'logo-uri'?: string | undefined;
 }
 
 export const CLIENT_FLAG_OPTIONS = {
@@ -34,6 +35,7 @@ export const CLIENT_FLAG_OPTIONS = {
   'access-token-format': { type: 'string' },
   org: { type: 'string', multiple: true },
   'new-secret': { type: 'boolean' },
+  'logo-uri': { type: 'string' },
 } as const;
 
 export type Catalogue = ReadonlyMap<string, ScopeEntry>;
@@ -99,6 +101,7 @@ function specFrom(flags: ClientFlags, current: StoredClient | undefined): Client
     restricted: flags.restricted ?? current?.restricted ?? false,
     accessTokenFormat: oneOf('--access-token-format', flags['access-token-format'] ?? current?.access_token_format ?? 'opaque', ACCESS_TOKEN_FORMATS),
     organizations: flags.org ? parseOrganizations(flags.org) : (current?.organizations ?? {}),
+    logoUri: flags['logo-uri'] ?? current?.logo_uri,
   };
 }
 

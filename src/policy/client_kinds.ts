@@ -27,6 +27,8 @@ export interface ClientSpec {
   restricted: boolean;
   accessTokenFormat: AccessTokenFormat;
   organizations: Organizations;
+  /** Shown on the consent page; https only. */
+  logoUri?: string | undefined;
 }
 
 /** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */
@@ -48,6 +50,7 @@ export interface ClientMetadata {
   restricted: boolean;
   organizations: Organizations;
   access_token_format: AccessTokenFormat;
+  logo_uri?: string;
 }
 
 const DEFAULT_SCOPES: Record<ClientKind, string[]> = {
@@ -81,6 +84,7 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     throw new ClientSpecError(`a ${spec.kind} client has no redirect URIs: it never sends a browser here`);
   }
   for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) checkRedirectUri(uri);
+  if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError(`--logo-uri must be an https URL: ${spec.logoUri}`);
   const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
   for (const scope of scopes) {
     if (!knownScopes.has(scope)) throw new ClientSpecError(`unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
@@ -100,6 +104,7 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     restricted: spec.restricted,
     organizations: spec.organizations,
     access_token_format: spec.restricted ? 'jwt' : spec.accessTokenFormat,
+    ...(spec.logoUri ? { logo_uri: spec.logoUri } : {}),
   };
 }
 

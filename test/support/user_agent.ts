@@ -14,10 +14,10 @@ export type Step =
 
 export class UserAgent {
   readonly #cookies = new Map<string, Cookie>();
-  readonly #stopAt: string;
+  readonly #stopAt: string[];
 
-  /** Stops following redirects at the client's redirect URI (its origin and path). */
-  constructor(stopAt: string) {
+  /** Stops following redirects at the client's redirect URI (or any of the given URL prefixes). */
+  constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
   }
 
@@ -46,7 +46,7 @@ export class UserAgent {
       }
       await current.arrayBuffer();
       currentUrl = new URL(location, currentUrl).toString();
-      if (currentUrl.startsWith(this.#stopAt)) return { kind: 'callback', url: currentUrl };
+      if (this.#stopAt.some((prefix) => currentUrl.startsWith(prefix))) return { kind: 'callback', url: currentUrl };
       current = await this.#request(currentUrl, { method: 'GET' });
     }
     throw new Error('too many redirects');
