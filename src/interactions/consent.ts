@@ -1,10 +1,19 @@
 import type { Provider } from 'oidc-provider';
 import type { InteractionDetails } from './interaction.ts';
 
-/** The scopes a consent prompt asks the person about, in the order the client asked. */
-export function scopesToApprove(details: InteractionDetails): string[] {
+/**
+ * The scopes the consent page lists: everything this request would grant, in the order the
+ * client asked, including scopes approved before (prompt=consent asks about the whole request).
+ */
+export async function scopesToApprove(provider: Provider, details: InteractionDetails): Promise<string[]> {
   const prompt = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-  return [...new Set([...(prompt.missingOIDCScope ?? []), ...Object.values(prompt.missingResourceScopes ?? {}).flat()])];
+  const granted = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+  const grantable = new Set([
+    ...(prompt.missingOIDCScope ?? []),
+    ...Object.values(prompt.missingResourceScopes ?? {}).flat(),
+    ...(granted?.getOIDCScope().split(' ') ?? []),
+  ]);
+  return String(details.params.scope ?? '').split(' ').filter((scope) => grantable.has(scope));
 }
 
 /**

@@ -140,7 +140,7 @@ async function showLogin(
 }
 
 async function showConsent(ctx: Context, deps: InteractionDeps, details: InteractionDetails, client: { name: string | undefined; logoUri: string | undefined }): Promise<void> {
-  const scopes = scopesToApprove(details).map((name) => ({ name, description: deps.catalogue.get(name)?.description ?? name }));
+  const scopes = (await scopesToApprove(deps.provider, details)).map((name) => ({ name, description: deps.catalogue.get(name)?.description ?? name }));
   await renderInteractionPage(ctx, 'consent', {
     title: 'Allow access?',
     uid: details.uid,
