@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { basic, postForm } from '../support/http.ts';
+import { openDatabase } from '../../src/storage/database.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
@@ -97,5 +98,42 @@ describe('on Postgres', () => {
     const run = await gatehouse(['clients', 'list'], { ...env, GROUP_CACHE_SECONDS: 'soon' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^gatehouse: invalid configuration: GROUP_CACHE_SECONDS: .+\n$/);
+  });
+});
+
+describe('accounts and groups', () => {
+  let testDb: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    testDb = await createPostgresDatabase();
+    env = { DATABASE_URL: (testDb.config as { url: string }).url };
+  });
+  afterAll(() => testDb.drop());
+
+  test('accounts create stores an argon2id hash, never the password, and refuses a duplicate', async () => {
+    const run = await gatehouse(['accounts', 'create', '--username', 'alice', '--password', 'correct horse battery', '--email', 'alice@example.edu', '--json'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ sub: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'alice', email: 'alice@example.edu', name: null });
+    expect(run.stdout).not.toContain('correct horse');
+    const db = await openDatabase(testDb.config);
+    try {
+      const row = await db.knex('accounts').where({ username: 'alice' }).first();
+      expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(row.email_verified).toBe(true);
+    } finally {
+      await db.close();
+    }
+    const again = await gatehouse(['accounts', 'create', '--username', 'alice', '--password', 'another password'], env);
+    expect(again).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: an account named alice exists\n' });
+    const short = await gatehouse(['accounts', 'create', '--username', 'bob', '--password', 'short'], env);
+    expect(short.stderr).toBe('gatehouse: --password must have at least 8 characters\n');
+  });
+
+  test('groups add-member, list and remove-member', async () => {
+    expect((await gatehouse(['groups', 'add-member', 'library-staff', 'alice'], env)).stdout).toBe('added alice to library-staff\n');
+    expect(JSON.parse((await gatehouse(['groups', 'list', '--json'], env)).stdout)).toEqual([{ group: 'library-staff', members: ['alice'] }]);
+    expect((await gatehouse(['groups', 'remove-member', 'library-staff', 'alice'], env)).code).toBe(0);
+    expect(await gatehouse(['groups', 'remove-member', 'library-staff', 'alice'], env)).toMatchObject({ code: 2, stderr: 'gatehouse: alice is not in library-staff\n' });
   });
 });
