@@ -119,7 +119,7 @@ describe('accounts and groups', () => {
     const db = await openDatabase(testDb.config);
     try {
       const row = await db.knex('accounts').where({ username: 'alice' }).first();
-      expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
       expect(row.email_verified).toBe(true);
     } finally {
       await db.close();
