@@ -43,6 +43,17 @@ async function codeFor(rp: RelyingParty, params: Record<string, string> = {}) {
   return { request, callback: callback.url, code, form: { grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: request.verifier } };
 }
 
+/** Polls briefly for a value: revocation after a lost race completes just after the response. */
+async function eventually<T>(read: () => Promise<T>, expected: T, ms = 2000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let value = await read();
+  while (value !== expected && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
 const introspect = async (token: string) =>
   (await postForm(`${gh.url}/token/introspection`, { token }, basic(api.client_id, api.client_secret))).body;
 
@@ -119,6 +130,9 @@ describe('authorization codes are single-use', () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(49);
+    // The racing reuse counts as reuse: the grant is revoked, so the one token issued dies too.
+    const winner = String(responses.find((r) => r.status === 200)!.body.access_token);
+    expect(await eventually(async () => (await introspect(winner)).active, false)).toBe(false);
   });
 });
 
