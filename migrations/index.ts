@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as foundation from './20261127000000_foundation.ts';
 import * as accounts from './20261127010000_accounts.ts';
+import * as enterpriseScopes from './20261127020000_enterprise_scopes.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -9,6 +10,7 @@ import * as accounts from './20261127010000_accounts.ts';
 const migrations: Record<string, Knex.Migration> = {
   '20261127000000_foundation': foundation,
   '20261127010000_accounts': accounts,
+  '20261127020000_enterprise_scopes': enterpriseScopes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -7,7 +7,8 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Database } from './storage/database.ts';
 import type { Redis } from './storage/redis.ts';
-import { loadSigningKeys } from './storage/signing_keys.ts';
+import { loadSigningKeys, newestKid, publicJwk } from './storage/signing_keys.ts';
+import type { JWK } from 'jose';
 import { loadCookieKeys } from './storage/settings.ts';
 import { providerConfiguration } from './provider/configuration.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
@@ -17,7 +18,10 @@ import { rfcErrorCodes } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
 import { findAccount } from './provider/find_account.ts';
 import { AccountStore } from './storage/accounts.ts';
-import { dbGroupSource } from './identity/group_source.ts';
+import { groupSource } from './identity/group_source.ts';
+import { ScopeService } from './provider/scope_service.ts';
+import { liveIntrospection } from './provider/live_introspection.ts';
+import { OIDC_SCOPES } from './policy/scope_policy.ts';
 import { errorPages } from './error_pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createLoginLimits } from './interactions/login_limits.ts';
@@ -38,14 +42,20 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const cookieKeys = config.cookieKeys ?? (await loadCookieKeys(db));
   const catalogue = scopeCatalogue(config.loginScope);
   const accounts = new AccountStore(db);
+  const groups = groupSource(config, db);
+  const scopeService = new ScopeService(db, config, accounts, groups);
   const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
+  const [mainKeys, restrictedKeys] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
   const provider = new Provider(config.issuer, providerConfiguration({
     issuer: config.issuer,
     stores: { db, redis, redisPrefix },
-    signingKeys: await loadSigningKeys(db, 'main'),
+    // Main keys first: oidc-provider signs id_tokens with the first key of an algorithm.
+    signingKeys: [...mainKeys, ...restrictedKeys],
     cookieKeys,
-    scopes: [...catalogue.keys()],
-    findAccount: findAccount(accounts, dbGroupSource(db)),
+    scopes: [...OIDC_SCOPES],
+    findAccount: findAccount(accounts, groups),
+    scopeService,
+    accessTokenKeys: { mainKid: newestKid(mainKeys, 'RS256'), restrictedKid: newestKid(restrictedKeys, 'RS256') },
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
@@ -58,13 +68,14 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
-  provider.use(ownRoutes(deps, metrics).routes());
+  provider.use(liveIntrospection(scopeService));
+  provider.use(ownRoutes(deps, metrics, { main: mainKeys.map(publicJwk), restricted: restrictedKeys.map(publicJwk) }).routes());
   provider.use(interactionRoutes({
     provider,
     config,
     logger,
     accounts,
-    catalogue,
+    describeScope: async (name) => catalogue.get(name)?.description ?? (await scopeService.enterpriseScopes()).get(name)?.description ?? name,
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
   }).routes());
@@ -97,8 +108,18 @@ function observe(metrics: Metrics): Middleware {
 
 const STYLESHEET = readFileSync(new URL('../public/gatehouse.css', import.meta.url));
 
-function ownRoutes(deps: AppDeps, metrics: Metrics): Router {
+function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restricted: JWK[] }): Router {
   const router = new Router();
+  // Served here rather than by oidc-provider, whose keystore also holds the restricted keys:
+  // /jwks must never contain them, or every resource server would accept restricted tokens.
+  router.get('/jwks', (ctx) => {
+    ctx.type = 'application/jwk-set+json; charset=utf-8';
+    ctx.body = { keys: jwks.main };
+  });
+  router.get('/jwks/restricted', (ctx) => {
+    ctx.type = 'application/jwk-set+json; charset=utf-8';
+    ctx.body = { keys: jwks.restricted };
+  });
   router.get('/static/gatehouse.css', (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');

@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { scopeCatalogue } from '../policy/scope_catalogue.ts';
+import { listEnterpriseScopes } from '../storage/enterprise_scopes.ts';
+import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
 import { runJanitor } from '../storage/janitor.ts';
-import { CLIENT_FLAG_OPTIONS, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
+import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
 
@@ -20,6 +22,8 @@ const USAGE = `usage: gatehouse <command> [--json]
   clients update ID [flags as create] [--new-secret]
   accounts create --username U --password P [--email E] [--name N] [--given-name G] [--family-name F]
   groups add-member GROUP USERNAME | remove-member GROUP USERNAME | list
+  scopes define NAME --group G --description TEXT   an enterprise scope (the login scope too)
+  scopes list
   keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
   janitor                                   delete expired tokens and sessions
 
@@ -41,14 +45,24 @@ const COMMANDS: Record<string, Command> = {
       return { json: { applied }, text: applied.length ? `applied ${applied.join(', ')}` : 'already up to date' };
     };
   },
-  'clients create': (args, config) => {
-    const run = createClient(scopeCatalogue(config.loginScope), parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values);
-    return ({ db }) => run(db);
+  'clients create': (args) => {
+    const flags = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values;
+    requireClientFlags(flags);
+    return async ({ db, config }) => createClient(await catalogueOf(db, config), flags)(db);
   },
-  'clients update': (args, config) => {
+  'clients update': (args) => {
     const { values, positionals } = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true, allowPositionals: true });
     const id = onlyPositional(positionals, 'clients update ID');
-    return ({ db }) => updateClient(db, scopeCatalogue(config.loginScope), id, values);
+    return async ({ db, config }) => updateClient(db, await catalogueOf(db, config), id, values);
+  },
+  'scopes define': (args, config) => {
+    const { values, positionals } = parseArgs({ args, options: { group: { type: 'string' }, description: { type: 'string' } }, allowPositionals: true });
+    const run = defineScope(onlyPositional(positionals, 'scopes define NAME --group G --description TEXT'), values, config.loginScope);
+    return ({ db }) => run(db);
+  },
+  'scopes list': (args) => {
+    parseArgs({ args });
+    return async ({ db, config }) => listScopes(await catalogueOf(db, config), await listEnterpriseScopes(db));
   },
   'clients show': (args) => {
     const id = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients show ID');
@@ -94,6 +108,10 @@ const COMMANDS: Record<string, Command> = {
     };
   },
 };
+
+async function catalogueOf(db: Knex, config: Config) {
+  return scopeCatalogue(config.loginScope, await listEnterpriseScopes(db));
+}
 
 function keysResult(keys: SigningKeyInfo[]): CommandResult {
   return {

@@ -40,10 +40,15 @@ export const CLIENT_FLAG_OPTIONS = {
 
 export type Catalogue = ReadonlyMap<string, ScopeEntry>;
 
-/** Validates the flags at once; the returned function stores the client. */
-export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
+/** The flags `clients create` cannot do without, checked before anything is opened. */
+export function requireClientFlags(flags: ClientFlags): void {
   if (!flags.name) throw new UsageError('clients create needs --name');
   if (!flags.kind) throw new UsageError(`clients create needs --kind (${CLIENT_KINDS.join('|')})`);
+}
+
+/** Validates the flags against the catalogue at once; the returned function stores the client. */
+export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
+  requireClientFlags(flags);
   const spec = specFrom(flags, undefined);
   const client: StoredClient = { client_id: randomBytes(12).toString('base64url'), ...metadataOf(spec, catalogue) };
   const secret = needsSecret(spec.kind) ? newClientSecret() : undefined;
@@ -79,7 +84,7 @@ export async function showClient(db: Knex, clientId: string): Promise<CommandRes
 export async function listClients(db: Knex): Promise<CommandResult> {
   const clients = (await new ClientStore(db).list()).map(publicView);
   const text = clients.length
-    ? clients.map((c) => `${c.client_id}  ${c.kind.padEnd(15)}  ${c.client_name}  [${c.scope ?? ''}]`).join('\n')
+    ? clients.map((c) => `${c.client_id}  ${c.kind.padEnd(15)}  ${c.client_name}  [${c.allowed_scopes}]`).join('\n')
     : 'no clients';
   return { json: clients, text };
 }
@@ -96,7 +101,7 @@ function specFrom(flags: ClientFlags, current: StoredClient | undefined): Client
     kind: oneOf('--kind', kind, CLIENT_KINDS),
     redirectUris: flags['redirect-uri'] ?? current?.redirect_uris ?? [],
     postLogoutRedirectUris: flags['post-logout-redirect-uri'] ?? current?.post_logout_redirect_uris ?? [],
-    scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : (current ? (current.scope ?? '').split(' ').filter(Boolean) : undefined),
+    scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : current?.allowed_scopes.split(' ').filter(Boolean),
     consent: oneOf('--consent', flags.consent ?? current?.consent ?? 'prompt', CONSENT_MODES),
     restricted: flags.restricted ?? current?.restricted ?? false,
     accessTokenFormat: oneOf('--access-token-format', flags['access-token-format'] ?? current?.access_token_format ?? 'opaque', ACCESS_TOKEN_FORMATS),

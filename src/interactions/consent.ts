@@ -12,6 +12,7 @@ export async function scopesToApprove(provider: Provider, details: InteractionDe
     ...(prompt.missingOIDCScope ?? []),
     ...Object.values(prompt.missingResourceScopes ?? {}).flat(),
     ...(granted?.getOIDCScope().split(' ') ?? []),
+    ...Object.values(granted?.resources ?? {}).flatMap((scope) => String(scope).split(' ')),
   ]);
   return String(details.params.scope ?? '').split(' ').filter((scope) => grantable.has(scope));
 }

@@ -4,7 +4,6 @@ import type { Context } from 'koa';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AccountStore } from '../storage/accounts.ts';
-import type { ScopeEntry } from '../policy/scope_catalogue.ts';
 import { verifyPassword } from '../identity/passwords.ts';
 import { casIdentity, casLoginUrl, casValidateTicket } from '../identity/cas_client.ts';
 import { csrfToken, csrfValid } from './csrf.ts';
@@ -20,7 +19,8 @@ export interface InteractionDeps {
   logger: Logger;
   accounts: AccountStore;
   limits: LoginLimits;
-  catalogue: ReadonlyMap<string, ScopeEntry>;
+  /** The description a person reads for a scope (catalogue or enterprise). */
+  describeScope(name: string): Promise<string>;
   /** Key of the forms' CSRF tokens. */
   csrfKey: string;
 }
@@ -140,7 +140,7 @@ async function showLogin(
 }
 
 async function showConsent(ctx: Context, deps: InteractionDeps, details: InteractionDetails, client: { name: string | undefined; logoUri: string | undefined }): Promise<void> {
-  const scopes = (await scopesToApprove(deps.provider, details)).map((name) => ({ name, description: deps.catalogue.get(name)?.description ?? name }));
+  const scopes = await Promise.all((await scopesToApprove(deps.provider, details)).map(async (name) => ({ name, description: await deps.describeScope(name) })));
   await renderInteractionPage(ctx, 'consent', {
     title: 'Allow access?',
     uid: details.uid,

@@ -1,3 +1,5 @@
+import { OIDC_SCOPES } from './scope_policy.ts';
+
 /**
  * What each kind of client is allowed to be. The CLI's `--kind` picks one; everything that
  * follows from it (grant types, authentication, redirect URIs) is decided here.
@@ -32,7 +34,7 @@ export interface ClientSpec {
 }
 
 /** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */
-export const EXTRA_CLIENT_METADATA = ['kind', 'consent', 'restricted', 'organizations', 'access_token_format'] as const;
+export const EXTRA_CLIENT_METADATA = ['kind', 'allowed_scopes', 'consent', 'restricted', 'organizations', 'access_token_format'] as const;
 
 /** oidc-provider client metadata, less client_id and secret. */
 export interface ClientMetadata {
@@ -44,7 +46,9 @@ export interface ClientMetadata {
   token_endpoint_auth_method: 'client_secret_basic' | 'none';
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
-  /** Absent when the client may request no scope at all (oidc-provider rejects an empty string). */
+  /** Every scope the client may request, space-separated. */
+  allowed_scopes: string;
+  /** The OIDC part of allowed_scopes, which oidc-provider checks itself; absent when empty. */
   scope?: string;
   consent: ConsentMode;
   restricted: boolean;
@@ -89,6 +93,7 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
   for (const scope of scopes) {
     if (!knownScopes.has(scope)) throw new ClientSpecError(`unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
   }
+  const oidcScopes = [...new Set(scopes)].filter((scope) => OIDC_SCOPES.has(scope));
   return {
     client_name: spec.name.trim(),
     kind: spec.kind,
@@ -98,7 +103,8 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     token_endpoint_auth_method: spec.kind === 'spa' ? 'none' : 'client_secret_basic',
     redirect_uris: spec.redirectUris,
     post_logout_redirect_uris: spec.postLogoutRedirectUris,
-    ...(scopes.length ? { scope: [...new Set(scopes)].join(' ') } : {}),
+    allowed_scopes: [...new Set(scopes)].join(' '),
+    ...(oidcScopes.length ? { scope: oidcScopes.join(' ') } : {}),
     consent: spec.consent,
     // Restricted applications only ever get JWTs signed with the restricted key.
     restricted: spec.restricted,

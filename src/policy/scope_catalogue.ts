@@ -24,10 +24,18 @@ const FIXED_SCOPES: Readonly<Record<string, ScopeEntry>> = Object.freeze({
   course_org: { kind: 'org-filter', description: 'Data limited to the organization of a course' },
 });
 
-/** The catalogue for a deployment: the fixed scopes plus its login selector scope. */
-export function scopeCatalogue(loginScope: string): ReadonlyMap<string, ScopeEntry> {
-  return new Map([
+/** The catalogue for a deployment: the fixed scopes, its login selector scope and its enterprise scopes. */
+export function scopeCatalogue(loginScope: string, enterprise: readonly { name: string; description: string }[] = []): ReadonlyMap<string, ScopeEntry> {
+  return new Map<string, ScopeEntry>([
     ...Object.entries(FIXED_SCOPES),
     [loginScope, { kind: 'login-selector', description: 'Sign in with your institutional account' }],
+    ...enterprise.filter((scope) => scope.name !== loginScope).map((scope): [string, ScopeEntry] => [scope.name, { kind: 'enterprise', description: scope.description }]),
   ]);
+}
+
+/** Why a name cannot be defined as an enterprise scope, or undefined when it can. */
+export function enterpriseScopeNameProblem(name: string, loginScope: string): string | undefined {
+  if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(name)) return `${JSON.stringify(name)} is not a scope token (no spaces, quotes or backslashes)`;
+  if (name !== loginScope && name in FIXED_SCOPES) return `${name} is a built-in scope and cannot be backed by a group`;
+  return undefined;
 }

@@ -5,7 +5,9 @@ import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
 import { SCOPE_CLAIMS } from '../policy/claims.ts';
 import { latestGrantId } from '../storage/grants.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout_pages.ts';
-import { resourceIndicators } from './resource_server.ts';
+import { resourceIndicators, type AccessTokenKeys } from './resource_server.ts';
+import type { ScopeService } from './scope_service.ts';
+import { extraTokenClaims } from './token_claims.ts';
 import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
 import { renderError } from './render_error.ts';
 import { TTL } from './ttl.ts';
@@ -16,8 +18,11 @@ export interface ProviderInputs {
   signingKeys: JWK[];
   cookieKeys: string[];
   /** Every scope of the catalogue: clients may only be registered with these. */
+  /** The OIDC scopes (claims and refresh); every other scope is the resource's, decided by the policy. */
   scopes: string[];
   findAccount: FindAccount;
+  scopeService: ScopeService;
+  accessTokenKeys: AccessTokenKeys;
 }
 
 // Only asymmetric algorithms: client secrets are stored hashed, so they cannot be HMAC keys.
@@ -54,10 +59,12 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
-      resourceIndicators: resourceIndicators(inputs.issuer),
+      resourceIndicators: resourceIndicators(inputs.issuer, inputs.scopeService, inputs.accessTokenKeys),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     findAccount: inputs.findAccount,
+    extraTokenClaims: extraTokenClaims(inputs.scopeService),
+    discovery: { restricted_jwks_uri: `${inputs.issuer}/jwks/restricted` },
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     clientBasedCORS,
     loadExistingGrant: async (ctx) => {

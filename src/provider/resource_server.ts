@@ -1,28 +1,58 @@
 import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
-import { clientCredentialsScopes, parseScope } from '../policy/requested_scopes.ts';
+import { OIDC_SCOPES, type Flow } from '../policy/scope_policy.ts';
+import { parseScope } from '../policy/requested_scopes.ts';
+import { policyClient, type ScopeService } from './scope_service.ts';
 import { TTL } from './ttl.ts';
 
+/** The signing keys a JWT access token may use: the main key, or the restricted one. */
+export interface AccessTokenKeys {
+  mainKid: string;
+  restrictedKid: string;
+}
+
+interface TokenEntity {
+  accountId?: string;
+  scope?: string;
+}
+
 /**
- * Every access token is issued for a resource (RFC 8707); this is where oidc-provider asks what
- * a resource accepts, so it is where a request's scopes meet the policy. Without an explicit
- * `resource` parameter, client credentials tokens are for the default resource: the
- * institution's APIs, identified by the issuer URL.
+ * Every access token that carries more than OIDC scopes is issued for a resource (RFC 8707):
+ * the institution's APIs, identified by the issuer URL. oidc-provider asks here what that
+ * resource accepts, at the authorization request, at sign-in, at code exchange and at each
+ * refresh, so this is where the scope policy decides, with the person's live groups.
  */
-export function resourceIndicators(issuer: string) {
+export function resourceIndicators(issuer: string, scopes: ScopeService, keys: AccessTokenKeys) {
   return {
     enabled: true,
-    defaultResource: async (ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) =>
-      oneOf ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? issuer : undefined),
+    defaultResource: async (ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) => {
+      if (oneOf) return oneOf;
+      if (ctx.oidc.params?.grant_type === 'client_credentials') return issuer;
+      // A user flow asking only for OIDC scopes gets a token for userinfo, not for an API.
+      return parseScope(ctx.oidc.params?.scope as string | undefined).some((scope) => !OIDC_SCOPES.has(scope)) ? issuer : undefined;
+    },
     useGrantedResource: async () => true,
     getResourceServerInfo: async (ctx: KoaContextWithOIDC, resource: string, client: Client): Promise<ResourceServer> => {
       if (resource !== issuer) throw new errors.InvalidTarget('unknown resource');
-      const decision = clientCredentialsScopes(parseScope(ctx.oidc.params?.scope as string | undefined), parseScope(client.scope));
+      const flow: Flow = ctx.oidc.params?.grant_type === 'client_credentials' ? 'client_credentials' : 'user';
+      const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as TokenEntity | undefined;
+      const requested = parseScope((ctx.oidc.params?.scope as string | undefined) ?? source?.scope);
+      const accountId = source?.accountId ?? ctx.oidc.session?.accountId;
+      const asPolicy = policyClient(client);
+      if (ctx.oidc.params?.grant_type === 'refresh_token') {
+        const live = await scopes.live(flow, requested, asPolicy, accountId);
+        if (!live.active) throw new errors.InvalidGrant('the account no longer holds the login scope');
+      }
+      const decision = await scopes.decide(flow, requested, asPolicy, accountId);
       if (!decision.ok) throw new errors.InvalidScope(decision.description, decision.scope);
+      const { restricted, access_token_format: format } = client as { restricted?: boolean; access_token_format?: string };
+      const jwt = restricted === true || format === 'jwt';
       return {
-        scope: decision.granted.join(' '),
+        scope: decision.granted.filter((scope) => !OIDC_SCOPES.has(scope)).join(' '),
         audience: resource,
-        accessTokenFormat: 'opaque',
-        accessTokenTTL: TTL.ClientCredentials,
+        accessTokenTTL: flow === 'client_credentials' ? TTL.ClientCredentials : TTL.AccessToken,
+        accessTokenFormat: jwt ? 'jwt' : 'opaque',
+        // Restricted applications' tokens are signed with a key only scope-enforcing servers trust.
+        ...(jwt ? { jwt: { sign: { alg: 'RS256', kid: restricted === true ? keys.restrictedKid : keys.mainKid } } } : {}),
       };
     },
   };

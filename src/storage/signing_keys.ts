@@ -68,3 +68,16 @@ async function insertKey(trx: Knex.Transaction, purpose: KeyPurpose, jwk: JWK): 
   // created_at from the clock, not the transaction start, so keys made in one go stay ordered.
   await trx(TABLE).insert({ kid: jwk.kid, purpose, alg: jwk.alg, private_jwk: JSON.stringify(jwk), created_at: new Date() });
 }
+
+/** The public half of a private JWK, as published at a JWKS endpoint. */
+export function publicJwk(jwk: JWK): JWK {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, k: _k, ...visible } = jwk;
+  return visible;
+}
+
+/** The newest key of an algorithm (the one oidc-provider signs with). */
+export function newestKid(keys: JWK[], alg: SigningAlg): string {
+  const key = keys.find((candidate) => candidate.alg === alg);
+  if (!key?.kid) throw new Error(`no ${alg} signing key`);
+  return key.kid;
+}

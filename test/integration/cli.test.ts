@@ -35,8 +35,8 @@ describe('on the embedded database, while the provider runs', () => {
   test('clients create --json prints one JSON document, and the client works at once', async () => {
     const run = await gatehouse(['clients', 'create', '--name', 'Batch', '--kind', 'server', '--scopes', 'auth-none read', '--json'], env);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    const client = JSON.parse(run.stdout) as { client_id: string; client_secret: string; scope: string };
-    expect(client.scope).toBe('auth-none read');
+    const client = JSON.parse(run.stdout) as { client_id: string; client_secret: string; allowed_scopes: string };
+    expect(client.allowed_scopes).toBe('auth-none read');
     const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(client.client_id, client.client_secret));
     expect(response.status).toBe(200);
   });
@@ -48,7 +48,7 @@ describe('on the embedded database, while the provider runs', () => {
     expect(listed.every((c) => c.client_secret === undefined)).toBe(true);
 
     const updated = await gatehouse(['clients', 'update', created.client_id, '--scopes', 'openid email', '--consent', 'skip', '--json'], env);
-    expect(JSON.parse(updated.stdout)).toMatchObject({ scope: 'openid email', consent: 'skip', redirect_uris: ['https://portal.example.edu/cb'] });
+    expect(JSON.parse(updated.stdout)).toMatchObject({ allowed_scopes: 'openid email', scope: 'openid email', consent: 'skip', redirect_uris: ['https://portal.example.edu/cb'] });
     const shown = JSON.parse((await gatehouse(['clients', 'show', created.client_id, '--json'], env)).stdout) as Record<string, unknown>;
     expect(shown).toMatchObject({ client_name: 'Portal', kind: 'web', token_endpoint_auth_method: 'client_secret_basic' });
     expect(shown.client_secret).toBeUndefined();
@@ -77,7 +77,7 @@ describe('on Postgres', () => {
   afterAll(() => testDb.drop());
 
   test('migrate applies the schema once, then reports it up to date', async () => {
-    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation', '20261127010000_accounts'] });
+    expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation', '20261127010000_accounts', '20261127020000_enterprise_scopes'] });
     expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: [] });
   });
 

@@ -15,23 +15,26 @@ const spec = (overrides: Partial<ClientSpec>): ClientSpec => ({
 });
 
 test.each([
-  ['web', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' }],
-  ['spa', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid profile email' }],
-  ['server', { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'auth-none' }],
-  ['resource-server', { grant_types: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+  ['web', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', allowed_scopes: 'openid profile email', scope: 'openid profile email' }],
+  ['spa', { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', allowed_scopes: 'openid profile email', scope: 'openid profile email' }],
+  ['server', { grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic', allowed_scopes: 'auth-none' }],
+  ['resource-server', { grant_types: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic', allowed_scopes: '' }],
 ] as const)('a %s client gets the grant types, authentication and default scopes of its kind', (kind, expected) => {
   const userFacing = kind === 'web' || kind === 'spa';
   const metadata = clientMetadata(spec({ kind, redirectUris: userFacing ? ['https://app.example.edu/cb'] : [] }), catalogue);
   expect(metadata).toMatchObject({ kind, ...expected });
-  if (kind === 'resource-server') expect(metadata).not.toHaveProperty('scope');
+  // oidc-provider checks the OIDC part itself and refuses an empty scope string.
+  if (kind === 'server' || kind === 'resource-server') expect(metadata).not.toHaveProperty('scope');
 });
 
 test('a restricted client always gets JWT access tokens', () => {
   expect(clientMetadata(spec({ restricted: true, accessTokenFormat: 'opaque' }), catalogue).access_token_format).toBe('jwt');
 });
 
-test('scopes are de-duplicated and kept in order', () => {
-  expect(clientMetadata(spec({ scopes: ['openid', 'read', 'openid'] }), catalogue).scope).toBe('openid read');
+test('scopes are de-duplicated and kept in order; the OIDC part is also the standard scope', () => {
+  const metadata = clientMetadata(spec({ scopes: ['openid', 'read', 'openid', 'email'] }), catalogue);
+  expect(metadata.allowed_scopes).toBe('openid read email');
+  expect(metadata.scope).toBe('openid email');
 });
 
 test.each([

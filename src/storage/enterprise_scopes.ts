@@ -1,0 +1,15 @@
+import type { Knex } from 'knex';
+import type { EnterpriseScope } from '../policy/scope_policy.ts';
+
+const TABLE = 'enterprise_scopes';
+
+export async function defineEnterpriseScope(db: Knex, scope: EnterpriseScope): Promise<void> {
+  await db(TABLE)
+    .insert({ name: scope.name, group_name: scope.group, description: scope.description, updated_at: new Date() })
+    .onConflict('name').merge();
+}
+
+export async function listEnterpriseScopes(db: Knex): Promise<EnterpriseScope[]> {
+  const rows: { name: string; group_name: string; description: string }[] = await db(TABLE).select('name', 'group_name', 'description').orderBy('name');
+  return rows.map((row) => ({ name: row.name, group: row.group_name, description: row.description }));
+}
