@@ -1,0 +1,65 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Grouper Web Services as far as Gatehouse can tell: the REST "get groups lite" call
+ * (GET .../servicesRest/json/v2_5_000/subjects/{subjectId}/groups) behind HTTP Basic, answering
+ * WsGetGroupsLiteResult documents the way Grouper 2.5 does, SUBJECT_NOT_FOUND included.
+ */
+export interface GrouperServer {
+  /** The GROUPER_URL to configure, credentials included. */
+  url: string;
+  members: Map<string, string[]>;
+  requests: number;
+  close(): Promise<void>;
+}
+
+export async function startGrouperServer(user = 'gatehouse', password = 's3cret'): Promise<GrouperServer> {
+  const state = { members: new Map<string, string[]>(), requests: 0 };
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const server = createServer((req, res) => {
+    state.requests += 1;
+    const match = /^\/grouper-ws\/servicesRest\/json\/v2_5_000\/subjects\/([^/]+)\/groups$/.exec(req.url ?? '');
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="Grouper"' }).end();
+      return;
+    }
+    if (req.method !== 'GET' || !match) {
+      res.writeHead(404).end();
+      return;
+    }
+    const subjectId = decodeURIComponent(match[1]!);
+    const groups = state.members.get(subjectId);
+    const found = groups !== undefined;
+    res.writeHead(found ? 200 : 500, {
+      'content-type': 'application/json;charset=UTF-8',
+      'x-grouper-resultcode': found ? 'SUCCESS' : 'SUBJECT_NOT_FOUND',
+      'x-grouper-success': found ? 'T' : 'F',
+    });
+    res.end(JSON.stringify({
+      WsGetGroupsLiteResult: {
+        responseMetadata: { millis: '12', serverVersion: '2.5.0' },
+        resultMetadata: found
+          ? { resultCode: 'SUCCESS', resultMessage: `Success for: clientVersion: 2.5.0, subjectLookups: [0]: WsSubjectLookup[subjectId=${subjectId}]`, success: 'T' }
+          : { resultCode: 'SUBJECT_NOT_FOUND', resultMessage: `Subject not found: ${subjectId}`, success: 'F' },
+        ...(found ? { wsGroups: groups.map((name, i) => ({ name, displayName: name, extension: name.split(':').at(-1), enabled: 'T', typeOfGroup: 'group', uuid: `uuid-${i}` })) } : {}),
+        wsSubject: found
+          ? { id: subjectId, name: subjectId, resultCode: 'SUCCESS', sourceId: 'ldap', success: 'T' }
+          : { id: subjectId, resultCode: 'SUBJECT_NOT_FOUND', success: 'F' },
+      },
+    }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${user}:${password}@127.0.0.1:${port}/grouper-ws/servicesRest`,
+    members: state.members,
+    get requests() { return state.requests; },
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
