@@ -137,3 +137,40 @@ describe('accounts and groups', () => {
     expect(await gatehouse(['groups', 'remove-member', 'library-staff', 'alice'], env)).toMatchObject({ code: 2, stderr: 'gatehouse: alice is not in library-staff\n' });
   });
 });
+
+describe('scopes and keys', () => {
+  let testDb: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    testDb = await createPostgresDatabase();
+    env = { DATABASE_URL: (testDb.config as { url: string }).url };
+  });
+  afterAll(() => testDb.drop());
+
+  test('scopes define adds an enterprise scope clients may then be allowed', async () => {
+    const defined = await gatehouse(['scopes', 'define', 'grades', '--group', 'registrar', '--description', 'See your grades', '--json'], env);
+    expect(JSON.parse(defined.stdout)).toEqual({ name: 'grades', group: 'registrar', description: 'See your grades' });
+    const listed = JSON.parse((await gatehouse(['scopes', 'list', '--json'], env)).stdout) as { name: string; kind: string; group?: string }[];
+    expect(listed.find((s) => s.name === 'grades')).toEqual({ name: 'grades', kind: 'enterprise', description: 'See your grades', group: 'registrar' });
+    const client = await gatehouse(['clients', 'create', '--name', 'Sync', '--kind', 'server', '--scopes', 'auth-none grades', '--json'], env);
+    expect(JSON.parse(client.stdout).allowed_scopes).toBe('auth-none grades');
+  });
+
+  test.each([
+    [['scopes', 'define', 'read', '--group', 'g', '--description', 'd'], 'gatehouse: read is a built-in scope and cannot be backed by a group\n'],
+    [['scopes', 'define', 'grades'], 'gatehouse: scopes define needs --group\n'],
+    [['scopes', 'define', 'grades', '--group', 'g'], 'gatehouse: scopes define needs --description (people read it on the consent page)\n'],
+  ])('%j is refused', async (args, stderr) => {
+    expect(await gatehouse(args, env)).toEqual({ code: 2, stdout: '', stderr });
+  });
+
+  test('keys rotate --restricted replaces the restricted signing keys and leaves the main ones', async () => {
+    const before = JSON.parse((await gatehouse(['keys', 'list', '--json'], env)).stdout) as { kid: string; purpose: string; retiredAt: string | null }[];
+    const rotated = JSON.parse((await gatehouse(['keys', 'rotate', '--restricted', '--json'], env)).stdout) as typeof before;
+    const active = (keys: typeof before, purpose: string) => keys.filter((k) => k.purpose === purpose && !k.retiredAt).map((k) => k.kid).sort();
+    expect(active(rotated, 'main')).toEqual(active(before, 'main'));
+    const newRestricted = active(rotated, 'restricted').filter((kid) => !active(before, 'restricted').includes(kid));
+    expect(newRestricted).toHaveLength(2);
+  });
+});
