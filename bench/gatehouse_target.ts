@@ -1,4 +1,4 @@
-import type { JWK } from 'oidc-provider';
+import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { openServices } from '../src/services.ts';
@@ -6,8 +6,6 @@ import { createApp } from '../src/app.ts';
 import { createClient } from '../src/admin/client_commands.ts';
 import { scopeCatalogue } from '../src/policy/scope_catalogue.ts';
 import { ClientStore, type StoredClient } from '../src/storage/clients.ts';
-import { loadSigningKeys } from '../src/storage/signing_keys.ts';
-import { loadCookieKeys } from '../src/storage/settings.ts';
 import { createPostgresDatabase, uniqueRedisPrefix } from '../test/support/databases.ts';
 import { TEST_REDIS_URL } from '../test/support/env.ts';
 import { listen, type Target } from './listen.ts';
@@ -22,11 +20,11 @@ export interface BenchClients {
   resourceServer: Credentials;
 }
 
-/** What the baseline copies from Gatehouse so both sides differ only in storage and middleware. */
+/** What the baseline takes from Gatehouse, so both sides differ only in storage and middleware. */
 export interface SharedSetup {
-  signingKeys: JWK[];
-  cookieKeys: string[];
-  scopes: string[];
+  config: Config;
+  /** Gatehouse's database: the keys and settings createApp loaded, and the scope policy's source. */
+  db: Knex;
   /** The clients as stored (secret digests included), for the baseline's static `clients`. */
   storedClients: StoredClient[];
 }
@@ -67,13 +65,7 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
       name: 'Gatehouse',
       url: http.url,
       clients: { server, resourceServer },
-      shared: {
-        // Read again from the rows createApp used: the same keys, not copies of the provider's.
-        signingKeys: await loadSigningKeys(db, 'main'),
-        cookieKeys: config.cookieKeys ?? (await loadCookieKeys(db)),
-        scopes: [...catalogue.keys()],
-        storedClients,
-      },
+      shared: { config, db, storedClients },
       close,
     };
   } catch (error) {

@@ -1,16 +1,19 @@
-import type { LoadResult } from './load.ts';
+import type { Measured } from './compare.ts';
 
 /** Gatehouse must keep at least this share of bare oidc-provider's throughput. */
 export const TARGET_RATIO = 0.8;
 
 export interface ScenarioResult {
   scenario: string;
-  gatehouse: LoadResult;
-  baseline: LoadResult;
+  gatehouse: Measured;
+  baseline: Measured;
 }
 
 export function table(results: ScenarioResult[]): string {
-  const header = ['scenario', 'Gatehouse req/s', 'Gatehouse p99 ms', 'baseline req/s', 'baseline p99 ms', 'ratio', `target >= ${TARGET_RATIO}`];
+  const header = [
+    'scenario', 'Gatehouse req/s', 'Gatehouse p99 ms', 'baseline req/s', 'baseline p99 ms', 'ratio', `target >= ${TARGET_RATIO}`,
+    'Gatehouse CPU µs/req', 'baseline CPU µs/req',
+  ];
   const rows = results.map(({ scenario, gatehouse, baseline }) => {
     const ratio = gatehouse.reqPerSec / baseline.reqPerSec;
     return [
@@ -21,6 +24,8 @@ export function table(results: ScenarioResult[]): string {
       baseline.p99Ms.toFixed(1),
       ratio.toFixed(2),
       ratio >= TARGET_RATIO ? 'PASS' : 'FAIL',
+      gatehouse.cpuUsPerRequest?.toFixed(0) ?? 'n/a',
+      baseline.cpuUsPerRequest?.toFixed(0) ?? 'n/a',
     ];
   });
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));

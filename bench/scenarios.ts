@@ -29,13 +29,16 @@ export const clientCredentials: Scenario = {
   },
 };
 
-/** Introspection of one opaque client credentials token, as the resource server. */
+/**
+ * Introspection of one opaque client credentials token, as the resource server, which names the
+ * token type (RFC 7662 token_type_hint) as a resource server knows it: an access token.
+ */
 export const introspection: Scenario = {
   name: 'introspection',
   prepare: async (url, clients) => {
     // Issued now, on the target itself: the baseline's memory store holds only the last 1000 entries.
     const issued = await send(url, form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server));
-    const request = form('/token/introspection', { token: String(issued.access_token) }, clients.resourceServer);
+    const request = form('/token/introspection', { token: String(issued.access_token), token_type_hint: 'access_token' }, clients.resourceServer);
     return {
       request,
       check: async () => {

@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Database } from './storage/database.ts';
 import type { Redis } from './storage/redis.ts';
+import type { ClientCache } from './storage/client_changes.ts';
 import { loadSigningKeys, newestKid, publicJwk } from './storage/signing_keys.ts';
 import type { JWK } from 'jose';
 import { loadCookieKeys } from './storage/settings.ts';
@@ -31,6 +32,7 @@ export interface AppDeps {
   logger: Logger;
   database: Database;
   redis: Redis | undefined;
+  clientCache?: ClientCache;
   /** Redis key prefix (tests isolate themselves with it). */
   redisPrefix?: string;
 }
@@ -48,7 +50,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const [mainKeys, restrictedKeys] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
   const provider = new Provider(config.issuer, providerConfiguration({
     issuer: config.issuer,
-    stores: { db, redis, redisPrefix },
+    stores: { db, redis, redisPrefix, clientCache: deps.clientCache },
     // Main keys first: oidc-provider signs id_tokens with the first key of an algorithm.
     signingKeys: [...mainKeys, ...restrictedKeys],
     cookieKeys,

@@ -1,10 +1,12 @@
 import type { Config } from './config.ts';
 import { migrateLatest, openDatabase, type Database } from './storage/database.ts';
 import { openRedis, type Redis } from './storage/redis.ts';
+import { ClientCache } from './storage/client_changes.ts';
 
 export interface Services {
   database: Database;
   redis: Redis | undefined;
+  clientCache: ClientCache;
   close(): Promise<void>;
 }
 
@@ -14,10 +16,14 @@ export async function openServices(config: Config): Promise<Services> {
   try {
     await migrateLatest(database.knex);
     const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
+    const clientCache = new ClientCache();
+    await clientCache.listen(database.connection);
     return {
       database,
       redis,
+      clientCache,
       close: async () => {
+        await clientCache.close();
         redis?.disconnect();
         await database.close();
       },

@@ -5,6 +5,7 @@ import { SqlAdapter } from './sql_adapter.ts';
 import { RedisAdapter } from './redis_adapter.ts';
 import { ConsumedMarkers } from './consumed_markers.ts';
 import { GuardedAdapter } from './guarded_adapter.ts';
+import { cachedClientAdapter, type ClientCache } from './client_changes.ts';
 
 /** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
 export const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
@@ -19,19 +20,21 @@ export interface Stores {
   db: Knex;
   redis?: Redis | undefined;
   /** Redis key prefix. */
-  redisPrefix?: string;
+  redisPrefix?: string | undefined;
+  /** Keeps clients in memory between changes (see ClientCache). */
+  clientCache?: ClientCache | undefined;
 }
 
 /** Chooses each model's backend: durable models in SQL, short-lived ones in Redis if present. */
 export function adapterFor(stores: Stores, model: string): Adapter {
-  const { db, redis, redisPrefix = 'gatehouse:' } = stores;
+  const { db, redis, redisPrefix = 'gatehouse:', clientCache } = stores;
   const inner = redis && SHORT_LIVED_MODELS.has(model)
     ? new RedisAdapter(redis, model, {
       prefix: redisPrefix,
       markers: CONSUMABLE_MODELS.has(model) ? new ConsumedMarkers(db) : undefined,
     })
     : new SqlAdapter(db, model);
-  return new GuardedAdapter(inner);
+  return new GuardedAdapter(model === 'Client' && clientCache ? cachedClientAdapter(inner, clientCache) : inner);
 }
 
 /** The `adapter` option of oidc-provider. */

@@ -8,6 +8,8 @@ export type { Knex };
 export interface Database {
   knex: Knex;
   kind: 'postgres' | 'embedded';
+  /** Settings for a dedicated connection (LISTEN), outside the pool. */
+  connection: { connectionString: string } | { host: string; port: number; user: string; database: string };
   close(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export async function openDatabase(database: Config['database'], poolMax = 10): 
       pool: { min: 0, max: poolMax },
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     });
-    return { knex: db, kind: 'postgres', close: () => db.destroy() };
+    return { knex: db, kind: 'postgres', connection: { connectionString: database.url }, close: () => db.destroy() };
   }
   const embedded = await openEmbeddedDatabase(database.dataDir);
   const db = knex({
@@ -36,6 +38,7 @@ export async function openDatabase(database: Config['database'], poolMax = 10): 
   return {
     knex: db,
     kind: 'embedded',
+    connection: embedded.connection,
     close: async () => {
       await db.destroy();
       await embedded.close();

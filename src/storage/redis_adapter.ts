@@ -3,6 +3,23 @@ import type { Redis, Result } from 'ioredis';
 import { alreadyConsumed } from './errors.ts';
 import type { ConsumedMarkers } from './consumed_markers.ts';
 
+// One round trip and one command per save, whatever the indexes: the token endpoint's hot path.
+// KEYS: artifact, grant index, uid index, user code index ('' when absent); ARGV: payload, ttl (0: none), id.
+const UPSERT_SCRIPT = `
+local ttl = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'payload', ARGV[1])
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+if KEYS[2] ~= '' then
+  redis.call('SADD', KEYS[2], KEYS[1])
+  if ttl > 0 and redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
+end
+for i = 3, 4 do
+  if KEYS[i] ~= '' then
+    if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
+  end
+end
+return 1`;
+
 // KEYS[1] = artifact; ARGV[1] = now. 1: consumed by this call, 0: already consumed, -1: no such artifact.
 const CONSUME_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -19,6 +36,7 @@ return #members`;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    gatehouseUpsert(key: string, grantKey: string, uidKey: string, userCodeKey: string, payload: string, ttl: number, id: string): Result<number, Context>;
     gatehouseConsume(key: string, now: number): Result<number, Context>;
     gatehouseRevoke(grantKey: string): Result<number, Context>;
   }
@@ -26,6 +44,7 @@ declare module 'ioredis' {
 
 export function defineAdapterScripts(redis: Redis): void {
   if (typeof redis.gatehouseConsume === 'function') return;
+  redis.defineCommand('gatehouseUpsert', { numberOfKeys: 4, lua: UPSERT_SCRIPT });
   redis.defineCommand('gatehouseConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
   redis.defineCommand('gatehouseRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });
 }
@@ -56,20 +75,16 @@ export class RedisAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const key = this.#key(id);
-    const multi = this.#redis.multi();
     // Only the payload field: saving an artifact again never clears its consumed mark.
-    multi.hset(key, 'payload', JSON.stringify(payload));
-    if (expiresIn) multi.expire(key, expiresIn);
-    if (payload.grantId) {
-      const grantKey = this.#indexKey('grant', payload.grantId);
-      multi.sadd(grantKey, key);
-      // The index lives as long as its longest-lived member.
-      if (expiresIn) multi.expire(grantKey, expiresIn, 'NX').expire(grantKey, expiresIn, 'GT');
-    }
-    if (payload.uid) this.#setIndex(multi, 'uid', payload.uid, id, expiresIn);
-    if (payload.userCode) this.#setIndex(multi, 'user_code', payload.userCode, id, expiresIn);
-    await multi.exec().then(throwFirstError);
+    await this.#redis.gatehouseUpsert(
+      this.#key(id),
+      payload.grantId ? this.#indexKey('grant', payload.grantId) : '',
+      payload.uid ? this.#indexKey('uid', payload.uid) : '',
+      payload.userCode ? this.#indexKey('user_code', payload.userCode) : '',
+      JSON.stringify(payload),
+      expiresIn ?? 0,
+      id,
+    );
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -118,15 +133,4 @@ export class RedisAdapter implements Adapter {
   #indexKey(index: 'grant' | 'uid' | 'user_code', value: string): string {
     return `${this.#prefix}${index}:${value}`;
   }
-
-  #setIndex(multi: ReturnType<Redis['multi']>, index: 'uid' | 'user_code', value: string, id: string, expiresIn?: number): void {
-    const key = this.#indexKey(index, value);
-    if (expiresIn) multi.set(key, id, 'EX', expiresIn);
-    else multi.set(key, id);
-  }
-}
-
-function throwFirstError(results: [Error | null, unknown][] | null): void {
-  const failed = results?.find(([error]) => error);
-  if (failed) throw failed[0];
 }

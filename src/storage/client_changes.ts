@@ -1,0 +1,101 @@
+import pg from 'pg';
+import type { Knex } from 'knex';
+import type { Adapter } from 'oidc-provider';
+
+/** The channel on which a client change is announced (payload: the client id). */
+export const CLIENT_CHANGES_CHANNEL = 'gatehouse_client_changes';
+
+/** Announces a client change to every running provider; delivered when the transaction commits. */
+export async function announceClientChange(db: Knex, clientId: string): Promise<void> {
+  await db.raw('SELECT pg_notify(?, ?)', [CLIENT_CHANGES_CHANNEL, clientId]);
+}
+
+/**
+ * Clients are read on every token and introspection request, so the provider keeps them in
+ * memory and forgets one as soon as Postgres announces a change to it (LISTEN/NOTIFY). While
+ * the listening connection is down nothing is cached, so a change is never missed; the max age
+ * bounds the damage of any notification lost in between.
+ */
+export class ClientCache {
+  // Even with every notification delivered, a cached client is read again after this long.
+  static readonly MAX_AGE_MS = 60_000;
+  readonly #entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+  #listening = false;
+  #listener: pg.Client | undefined;
+  #closed = false;
+
+  /** Starts listening on a dedicated connection (re-established with backoff when it drops). */
+  async listen(connection: pg.ClientConfig): Promise<void> {
+    let delayMs = 100;
+    const connect = async (): Promise<void> => {
+      if (this.#closed) return;
+      const client = new pg.Client(connection);
+      client.on('error', () => drop(client));
+      client.on('end', () => drop(client));
+      client.on('notification', (message) => {
+        if (message.channel === CLIENT_CHANGES_CHANNEL && message.payload) this.#entries.delete(message.payload);
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${CLIENT_CHANGES_CHANNEL}`);
+        this.#listener = client;
+        this.#listening = true;
+        delayMs = 100;
+      } catch {
+        drop(client);
+      }
+    };
+    const drop = (client: pg.Client): void => {
+      if (this.#listener !== undefined && this.#listener !== client) return;
+      this.#listening = false;
+      this.#listener = undefined;
+      this.#entries.clear();
+      client.end().catch(() => {});
+      if (!this.#closed) {
+        setTimeout(() => void connect(), delayMs).unref();
+        delayMs = Math.min(delayMs * 2, 5000);
+      }
+    };
+    await connect();
+  }
+
+  get<T>(clientId: string, load: () => Promise<T>): Promise<T> {
+    if (!this.#listening) return load();
+    const now = Date.now();
+    const hit = this.#entries.get(clientId);
+    if (hit && hit.expires > now) return hit.value as Promise<T>;
+    const value = load();
+    this.#entries.set(clientId, { expires: now + ClientCache.MAX_AGE_MS, value });
+    value.catch(() => this.#entries.delete(clientId));
+    return value;
+  }
+
+  forget(clientId: string): void {
+    this.#entries.delete(clientId);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listening = false;
+    await this.#listener?.end().catch(() => {});
+  }
+}
+
+/** The Client model's adapter with reads served from the cache (writes announce themselves). */
+export function cachedClientAdapter(inner: Adapter, cache: ClientCache): Adapter {
+  return {
+    find: (id) => cache.get(id, () => inner.find(id)),
+    upsert: async (id, payload, expiresIn) => {
+      await inner.upsert(id, payload, expiresIn);
+      cache.forget(id);
+    },
+    destroy: async (id) => {
+      await inner.destroy(id);
+      cache.forget(id);
+    },
+    findByUid: (uid) => inner.findByUid(uid),
+    findByUserCode: (userCode) => inner.findByUserCode(userCode),
+    consume: (id) => inner.consume(id),
+    revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
+  };
+}
