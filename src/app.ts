@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Database } from './storage/database.ts';
@@ -71,8 +71,8 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
   provider.use(liveIntrospection(scopeService));
-  provider.use(ownRoutes(deps, metrics, { main: mainKeys.map(publicJwk), restricted: restrictedKeys.map(publicJwk) }).routes());
-  provider.use(interactionRoutes({
+  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, { main: mainKeys.map(publicJwk), restricted: restrictedKeys.map(publicJwk) })));
+  provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,
     logger,
@@ -80,15 +80,22 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     describeScope: async (name) => catalogue.get(name)?.description ?? (await scopeService.enterpriseScopes()).get(name)?.description ?? name,
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
-  }).routes());
+  })));
   return provider;
+}
+
+/** Runs a router only for the requests it can answer: the token endpoints never pay for its matching. */
+function onlyFor(applies: (ctx: Context) => boolean, router: Router): Middleware {
+  const middleware = router.routes() as unknown as Middleware;
+  return (ctx, next) => (applies(ctx) ? middleware(ctx, next) : next());
 }
 
 const securityHeaders: Middleware = async (ctx, next) => {
   await next();
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
-  if (ctx.response.is('html')) {
+  // A plain string test: type-is parsing on every token response costs more than it tells.
+  if (ctx.response.type === 'text/html') {
     const formAction = ["'self'", ...((ctx.state.formActionOrigins as string[] | undefined) ?? [])].join(' ');
     ctx.set('Content-Security-Policy', `default-src 'none'; style-src 'self'; img-src 'self' https:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`);
     ctx.set('X-Frame-Options', 'DENY');

@@ -38,10 +38,8 @@ export class GuardedAdapter implements Adapter {
   }
 }
 
-export async function guard<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
+export function guard<T>(call: () => Promise<T>): Promise<T> {
+  return call().catch((error: unknown) => {
     throw isUnavailable(error) ? new StorageUnavailable(error) : error;
-  }
+  });
 }
