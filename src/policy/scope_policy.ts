@@ -59,7 +59,10 @@ export function decideScopes(request: ScopeRequest): ScopeDecision {
     if (scope === loginScope) grant = signedInThroughLogin;
     else if (enterprise.has(scope)) grant = flow === 'client_credentials' || (signedInThroughLogin && member(enterprise.get(scope)!.group));
     else if (ORG_FILTER_SCOPES.has(scope)) grant = request.organizations[scope as keyof Organizations] !== undefined;
-    else grant = true; // generic, OIDC (in user flows), auth-none (in client credentials)
+    // Generic, OIDC (user flows, checked above) and auth-none (client credentials, checked above).
+    else if (GENERIC_SCOPES.has(scope) || OIDC_SCOPES.has(scope) || scope === AUTH_NONE) grant = true;
+    // Anything else is in no catalogue any more (say, an enterprise scope since removed): never granted.
+    else grant = false;
     (grant ? granted : dropped).push(scope);
   }
   return { ok: true, granted, dropped, filters: orgFilters(granted, request.organizations) };

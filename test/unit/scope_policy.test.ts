@@ -39,6 +39,7 @@ describe('what is granted', () => {
     ['before sign-in the decision is provisional: nothing is dropped for membership', { requested: ['auth-cas', 'grades'], memberships: undefined }, ['auth-cas', 'grades'], []],
     ['a server gets an enterprise scope it is allowed, with no membership', { flow: 'client_credentials', requested: ['grades'], memberships: undefined }, ['grades'], []],
     ['an org filter the client has is granted', { requested: ['course_org'] }, ['course_org'], []],
+    ['a scope still allowed but no longer defined (a removed enterprise scope) is dropped, never granted', { requested: ['read', 'old-scope'], allowed: ['read', 'old-scope'] }, ['read'], ['old-scope']],
     ['an org filter the client lacks is dropped', { requested: ['user_org', 'course_org'] }, ['course_org'], ['user_org']],
   ] as [string, Partial<ScopeRequest>, string[], string[]][])('%s', (_name, overrides, granted, dropped) => {
     expect(decide(overrides)).toMatchObject({ ok: true, granted, dropped });
