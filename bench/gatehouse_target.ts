@@ -30,6 +30,8 @@ export interface SharedSetup {
 }
 
 export interface GatehouseTarget extends Target {
+  /** The same Gatehouse (same services, keys and issuer) without the live group check at introspection. */
+  uncheckedUrl: string;
   clients: BenchClients;
   shared: SharedSetup;
 }
@@ -41,6 +43,7 @@ export interface GatehouseTarget extends Target {
 export async function startGatehouseTarget(): Promise<GatehouseTarget> {
   const database = await createPostgresDatabase();
   const http = await listen();
+  const uncheckedHttp = await listen();
   const redisPrefix = uniqueRedisPrefix();
   // 'error' rather than 'silent': a server_error during the run must be visible.
   const base = loadConfig({ ISSUER: http.url, LOG_LEVEL: 'error', JANITOR_INTERVAL_SECONDS: '0' });
@@ -48,6 +51,7 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
   const services = await openServices(config);
   const close = async (): Promise<void> => {
     await http.close();
+    await uncheckedHttp.close();
     await deleteKeys(services.redis, redisPrefix);
     await services.close();
     await database.drop();
@@ -55,6 +59,8 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
   try {
     const provider = await createApp({ config, logger: createLogger(config.logLevel), ...services, redisPrefix });
     http.serve(provider.callback());
+    const unchecked = await createApp({ config, logger: createLogger(config.logLevel), ...services, redisPrefix, liveIntrospection: false });
+    uncheckedHttp.serve(unchecked.callback());
     const db = services.database.knex;
     const catalogue = scopeCatalogue(config.loginScope);
     const server = credentials((await createClient(catalogue, { name: 'Bench server', kind: 'server', scopes: 'auth-none read' })(db)).json);
@@ -64,6 +70,7 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
     return {
       name: 'Gatehouse',
       url: http.url,
+      uncheckedUrl: uncheckedHttp.url,
       clients: { server, resourceServer },
       shared: { config, db, storedClients },
       close,

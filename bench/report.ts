@@ -32,3 +32,15 @@ export function table(results: ScenarioResult[]): string {
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ');
   return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.map(line)].join('\n');
 }
+
+/** The live group check may cost at most this share of introspection throughput (warm cache). */
+export const GROUP_CHECK_MAX_COST = 0.2;
+
+export function groupCheckReport(withCheck: Measured, withoutCheck: Measured): string {
+  const cost = 1 - withCheck.reqPerSec / withoutCheck.reqPerSec;
+  return [
+    `live group check at introspection of a person's token (warm cache): with it ${withCheck.reqPerSec.toFixed(0)} req/s (p99 ${withCheck.p99Ms.toFixed(1)} ms, ${withCheck.cpuUsPerRequest?.toFixed(0) ?? 'n/a'} µs CPU/req)`,
+    `  without it ${withoutCheck.reqPerSec.toFixed(0)} req/s (p99 ${withoutCheck.p99Ms.toFixed(1)} ms, ${withoutCheck.cpuUsPerRequest?.toFixed(0) ?? 'n/a'} µs CPU/req)`,
+    `  cost ${(cost * 100).toFixed(1)}% of throughput, target < ${GROUP_CHECK_MAX_COST * 100}%: ${cost < GROUP_CHECK_MAX_COST ? 'PASS' : 'FAIL'}`,
+  ].join('\n');
+}

@@ -2,7 +2,8 @@ import { startGatehouseTarget } from './gatehouse_target.ts';
 import { startBaselineTarget } from './baseline_target.ts';
 import { compare } from './compare.ts';
 import { clientCredentials, introspection, type Scenario } from './scenarios.ts';
-import { table, TARGET_RATIO, type ScenarioResult } from './report.ts';
+import { groupCheckReport, table, TARGET_RATIO, type ScenarioResult } from './report.ts';
+import { groupCheckSides } from './group_check.ts';
 
 /**
  * Gatehouse (Postgres + Redis) against bare oidc-provider (memory adapter) with the same
@@ -21,6 +22,8 @@ const SCENARIOS: Scenario[] = [clientCredentials, introspection];
 async function main(): Promise<void> {
   const gatehouse = await startGatehouseTarget();
   try {
+    const groupCheck = await groupCheckSides(gatehouse);
+    await groupCheck.check();
     const baseline = await startBaselineTarget(gatehouse.shared);
     try {
       const targets = [gatehouse, baseline];
@@ -44,6 +47,16 @@ async function main(): Promise<void> {
       console.log(table(results));
       const failed = results.filter((r) => r.gatehouse.reqPerSec / r.baseline.reqPerSec < TARGET_RATIO).map((r) => r.scenario);
       console.log(failed.length ? `\nFAIL: below ${TARGET_RATIO} of baseline throughput: ${failed.join(', ')}` : '\nPASS: every scenario meets the target');
+
+      process.stderr.write('live group check: Gatehouse, person token vs server token...\n');
+      const [withCheck, withoutCheck] = await compare([groupCheck.withCheck, groupCheck.withoutCheck], {
+        connections: CONNECTIONS,
+        warmupSeconds: WARMUP_SECONDS,
+        rounds: ROUNDS,
+        roundSeconds: ROUND_SECONDS,
+      });
+      await groupCheck.check();
+      console.log(`\n${groupCheckReport(withCheck!, withoutCheck!)}`);
     } finally {
       await baseline.close();
     }

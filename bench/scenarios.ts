@@ -38,7 +38,7 @@ export const introspection: Scenario = {
   prepare: async (url, clients) => {
     // Issued now, on the target itself: the baseline's memory store holds only the last 1000 entries.
     const issued = await send(url, form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server));
-    const request = form('/token/introspection', { token: String(issued.access_token), token_type_hint: 'access_token' }, clients.resourceServer);
+    const request = introspectionOf(String(issued.access_token), clients.resourceServer);
     return {
       request,
       check: async () => {
@@ -50,6 +50,11 @@ export const introspection: Scenario = {
     };
   },
 };
+
+/** An introspection request for an access token, as a resource server sends it. */
+export function introspectionOf(token: string, resourceServer: Credentials): HttpRequest {
+  return form('/token/introspection', { token, token_type_hint: 'access_token' }, resourceServer);
+}
 
 function form(path: string, params: Record<string, string>, client: Credentials): HttpRequest {
   // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
@@ -64,7 +69,7 @@ function form(path: string, params: Record<string, string>, client: Credentials)
 // A check that hangs must fail the bench rather than stall it.
 const CHECK_TIMEOUT_MS = 10_000;
 
-async function send(url: string, request: HttpRequest): Promise<Record<string, unknown>> {
+export async function send(url: string, request: HttpRequest): Promise<Record<string, unknown>> {
   const response = await fetch(`${url}${request.path}`, {
     method: 'POST',
     headers: request.headers,

@@ -35,6 +35,8 @@ export interface AppDeps {
   clientCache?: ClientCache;
   /** Redis key prefix (tests isolate themselves with it). */
   redisPrefix?: string;
+  /** Re-check scopes against live groups at introspection (default). Off only where the benchmark measures its cost. */
+  liveIntrospection?: boolean;
 }
 
 /** The provider with Gatehouse's own routes and middleware in front of it: one koa app. */
@@ -70,7 +72,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
-  provider.use(liveIntrospection(scopeService));
+  if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, { main: mainKeys.map(publicJwk), restricted: restrictedKeys.map(publicJwk) })));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
