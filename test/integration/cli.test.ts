@@ -66,15 +66,22 @@ describe('on the embedded database, while the provider runs', () => {
   });
 });
 
-describe('on Postgres', () => {
+/** A fresh Postgres database for the describe block, and the environment pointing the CLI at it. */
+function freshPostgres(): { env: Record<string, string>; testDb: { config: TestDatabase['config'] } } {
+  const env: Record<string, string> = {};
+  const holder = { config: undefined as unknown as TestDatabase['config'] };
   let testDb: TestDatabase;
-  let env: Record<string, string>;
-
   beforeAll(async () => {
     testDb = await createPostgresDatabase();
-    env = { DATABASE_URL: (testDb.config as { url: string }).url };
+    holder.config = testDb.config;
+    env.DATABASE_URL = (testDb.config as { url: string }).url;
   });
   afterAll(() => testDb.drop());
+  return { env, testDb: holder };
+}
+
+describe('on Postgres', () => {
+  const { env } = freshPostgres();
 
   test('migrate applies the schema once, then reports it up to date', async () => {
     expect(JSON.parse((await gatehouse(['migrate', '--json'], env)).stdout)).toEqual({ applied: ['20261127000000_foundation', '20261127010000_accounts', '20261127020000_enterprise_scopes'] });
@@ -102,14 +109,7 @@ describe('on Postgres', () => {
 });
 
 describe('accounts and groups', () => {
-  let testDb: TestDatabase;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    testDb = await createPostgresDatabase();
-    env = { DATABASE_URL: (testDb.config as { url: string }).url };
-  });
-  afterAll(() => testDb.drop());
+  const { env, testDb } = freshPostgres();
 
   test('accounts create stores an argon2id hash, never the password, and refuses a duplicate', async () => {
     const run = await gatehouse(['accounts', 'create', '--username', 'alice', '--password', 'correct horse battery', '--email', 'alice@example.edu', '--json'], env);
@@ -139,14 +139,7 @@ describe('accounts and groups', () => {
 });
 
 describe('scopes and keys', () => {
-  let testDb: TestDatabase;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    testDb = await createPostgresDatabase();
-    env = { DATABASE_URL: (testDb.config as { url: string }).url };
-  });
-  afterAll(() => testDb.drop());
+  const { env } = freshPostgres();
 
   test('scopes define adds an enterprise scope clients may then be allowed', async () => {
     const defined = await gatehouse(['scopes', 'define', 'grades', '--group', 'registrar', '--description', 'See your grades', '--json'], env);
