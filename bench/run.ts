@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       const failed = results.filter((r) => r.gatehouse.reqPerSec / r.baseline.reqPerSec < TARGET_RATIO).map((r) => r.scenario);
       console.log(failed.length ? `\nFAIL: below ${TARGET_RATIO} of baseline throughput: ${failed.join(', ')}` : '\nPASS: every scenario meets the target');
 
-      process.stderr.write('live group check: a person's token, with and without it...\n');
+      process.stderr.write('live group check: a person token, with and without it...\n');
       const [withCheck, withoutCheck] = await compare([groupCheck.withCheck, groupCheck.withoutCheck], {
         connections: CONNECTIONS,
         warmupSeconds: WARMUP_SECONDS,
