@@ -10,7 +10,7 @@ import { runJanitor } from './storage/janitor.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config);
+  const services = await openServices(config, { warn: (message) => logger.warn({ knex: String(message) }, 'database') });
   const provider = await createApp({ config, logger, ...services });
   const server = createServer(provider.callback());
   server.listen(config.port, config.host);

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { migrateLatest, openDatabase, type Database } from './storage/database.ts';
+import { migrateLatest, openDatabase, type Database, type DatabaseLog } from './storage/database.ts';
 import { openRedis, type Redis } from './storage/redis.ts';
 import { ClientCache } from './storage/client_changes.ts';
 
@@ -11,8 +11,8 @@ export interface Services {
 }
 
 /** Opens the configured database (migrated to the latest schema) and Redis, if any. */
-export async function openServices(config: Config): Promise<Services> {
-  const database = await openDatabase(config.database);
+export async function openServices(config: Config, log?: DatabaseLog): Promise<Services> {
+  const database = await openDatabase(config.database, undefined, log);
   try {
     await migrateLatest(database.knex);
     const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;

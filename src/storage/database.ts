@@ -16,10 +16,21 @@ export interface Database {
 // Fail a request within seconds when Postgres is gone instead of queueing it for a minute.
 const ACQUIRE_TIMEOUT_MS = 3000;
 
+/** Where knex's own messages go (connection errors, pool warnings); nowhere when not given. */
+export interface DatabaseLog {
+  warn(message: unknown): void;
+}
+
+function knexLog(log: DatabaseLog | undefined) {
+  const write = (message: unknown) => log?.warn(message);
+  return { warn: write, error: write, deprecate: write, debug: () => {} };
+}
+
 /** Opens the configured database (Postgres, or the embedded PGlite) through one knex pool. */
-export async function openDatabase(database: Config['database'], poolMax = 10): Promise<Database> {
+export async function openDatabase(database: Config['database'], poolMax = 10, log?: DatabaseLog): Promise<Database> {
   if (database.kind === 'postgres') {
     const db = knex({
+      log: knexLog(log),
       client: 'pg',
       connection: { connectionString: database.url, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS },
       pool: { min: 0, max: poolMax },
@@ -29,6 +40,7 @@ export async function openDatabase(database: Config['database'], poolMax = 10): 
   }
   const embedded = await openEmbeddedDatabase(database.dataDir);
   const db = knex({
+    log: knexLog(log),
     client: 'pg',
     connection: embedded.connection,
     // PGlite runs one query at a time anyway; one connection keeps transactions unambiguous.
