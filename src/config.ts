@@ -54,8 +54,6 @@ const schema = z.object({
   }
 });
 
-export type Env = z.input<typeof schema>;
-
 export interface Config {
   issuer: string;
   port: number;

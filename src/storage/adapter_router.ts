@@ -8,7 +8,7 @@ import { GuardedAdapter } from './guarded_adapter.ts';
 import { cachedClientAdapter, type ClientCache } from './client_changes.ts';
 
 /** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
-export const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
+const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
   'Session', 'Interaction', 'AuthorizationCode', 'AccessToken', 'ClientCredentials', 'ReplayDetection',
   'PushedAuthorizationRequest', 'DeviceCode', 'BackchannelAuthenticationRequest',
 ]);
