@@ -13,6 +13,9 @@ const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
   'PushedAuthorizationRequest', 'DeviceCode', 'BackchannelAuthenticationRequest',
 ]);
 
+/** Both kinds of access token live in one key space: introspection then reads Redis once (ids are random). */
+const KEY_SPACE: Readonly<Record<string, string>> = { AccessToken: 'AccessToken', ClientCredentials: 'AccessToken' };
+
 /** Short-lived models whose single use must survive a Redis failover (see ConsumedMarkers). */
 const CONSUMABLE_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -31,6 +34,7 @@ export function adapterFor(stores: Stores, model: string): Adapter {
   const inner = redis && SHORT_LIVED_MODELS.has(model)
     ? new RedisAdapter(redis, model, {
       prefix: redisPrefix,
+      namespace: KEY_SPACE[model],
       markers: CONSUMABLE_MODELS.has(model) ? new ConsumedMarkers(db) : undefined,
     })
     : new SqlAdapter(db, model);

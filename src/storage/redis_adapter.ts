@@ -52,6 +52,11 @@ export function defineAdapterScripts(redis: Redis): void {
 export interface RedisAdapterOptions {
   /** Prefix of every key, so several deployments (or test runs) can share one Redis. */
   prefix: string;
+  /**
+   * Key space shared with other models (default: the model's own). Models whose ids never
+   * collide may share one, and their concurrent finds of one id then cost one Redis command.
+   */
+  namespace?: string | undefined;
   /** For consumable models: decides consumption durably in SQL as well. */
   markers?: ConsumedMarkers | undefined;
 }
@@ -70,7 +75,7 @@ export class RedisAdapter implements Adapter {
     defineAdapterScripts(redis);
     this.#redis = redis;
     this.#model = model;
-    this.#prefix = `${options.prefix}${model}:`;
+    this.#prefix = `${options.prefix}${options.namespace ?? model}:`;
     this.#markers = options.markers;
   }
 
@@ -88,9 +93,11 @@ export class RedisAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const fields = await this.#redis.hgetall(this.#key(id));
+    const fields = await readShared(this.#redis, this.#key(id));
     if (!fields.payload) return undefined;
     const payload = JSON.parse(fields.payload) as AdapterPayload;
+    // In a shared key space the artifact may be another model's: not found, for this one.
+    if (payload.kind !== undefined && payload.kind !== this.#model) return undefined;
     const consumed = fields.consumed ? Number(fields.consumed) : await this.#markers?.consumedAt(this.#model, id);
     return consumed ? { ...payload, consumed } : payload;
   }
@@ -133,4 +140,20 @@ export class RedisAdapter implements Adapter {
   #indexKey(index: 'grant' | 'uid' | 'user_code', value: string): string {
     return `${this.#prefix}${index}:${value}`;
   }
+}
+
+const inFlight = new WeakMap<Redis, Map<string, Promise<Record<string, string>>>>();
+
+/**
+ * HGETALL, with concurrent reads of one key sharing one command: oidc-provider looks an access
+ * token up as AccessToken and as ClientCredentials at once, at every introspection.
+ */
+function readShared(redis: Redis, key: string): Promise<Record<string, string>> {
+  let reads = inFlight.get(redis);
+  if (!reads) inFlight.set(redis, (reads = new Map()));
+  const pending = reads.get(key);
+  if (pending) return pending;
+  const read = redis.hgetall(key).finally(() => reads.delete(key));
+  reads.set(key, read);
+  return read;
 }

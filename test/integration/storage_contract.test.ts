@@ -233,6 +233,24 @@ describe('storage adapter on Redis, with markers in Postgres', () => {
     await backend?.close();
   });
 
+  test('access tokens and client credentials share a key space but never answer for each other', async () => {
+    const accessTokens = backend.adapter('AccessToken');
+    const serverTokens = backend.adapter('ClientCredentials');
+    const userToken = randomUUID();
+    const serverToken = randomUUID();
+    await accessTokens.upsert(userToken, artifact('AccessToken', { grantId: 'g-shared' }), 60);
+    await serverTokens.upsert(serverToken, { kind: 'ClientCredentials', clientId: 'job' }, 60);
+    // As introspection asks: both models at once, for each token.
+    for (const [id, kind] of [[userToken, 'AccessToken'], [serverToken, 'ClientCredentials']] as const) {
+      const [asAccess, asServer] = await Promise.all([accessTokens.find(id), serverTokens.find(id)]);
+      expect([asAccess?.kind, asServer?.kind]).toEqual(kind === 'AccessToken' ? ['AccessToken', undefined] : [undefined, 'ClientCredentials']);
+    }
+    // Revoking the grant removes its tokens; a server's token (it has no grant) stays.
+    await accessTokens.revokeByGrantId('g-shared');
+    expect(await accessTokens.find(userToken)).toBeUndefined();
+    expect(await serverTokens.find(serverToken)).toBeDefined();
+  });
+
   test('short-lived artifacts expire in Redis with their lifetime', async () => {
     const id = randomUUID();
     await backend.adapter('AuthorizationCode').upsert(id, code(), 60);
