@@ -13,10 +13,11 @@ type Row = {
 type LookupColumn = 'id' | 'uid' | 'user_code';
 
 /**
- * The finds run on every request (oidc-provider looks the client up each time; introspection
- * also tries the token as a refresh token), so they go straight to the pg driver on a connection
- * of knex's pool: building the query in knex cost more CPU than the driver's own work, and
- * skipping it took a quarter to a third off Gatehouse's CPU per token request (bench/run.ts).
+ * The finds are on the hot paths (a Grant at every introspection of a person's token, the
+ * refresh token at every refresh, clients whenever the cache misses), so they go straight to the
+ * pg driver on a connection of knex's pool: building the query in knex cost more CPU than the
+ * driver's own work (measured with bench/run.ts before clients were cached: -27% CPU per
+ * introspection).
  * The SQL is what the builder produced, the expiry clock Node's as in upsert; unnamed
  * statements, so nothing goes stale behind a transaction-pooling proxy.
  */
