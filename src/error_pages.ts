@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import type { Logger } from './log.ts';
-import { renderPage } from './pages.ts';
+import { renderErrorPage } from './pages.ts';
 
 interface ExposedError {
   expose?: boolean;
@@ -28,8 +28,7 @@ export function errorPages(logger: Logger): Middleware {
         : { error: 'server_error', error_description: 'the request could not be completed' };
       ctx.status = exposed ? (error.statusCode ?? error.status ?? 400) : 500;
       if (ctx.accepts('json', 'html') === 'html') {
-        ctx.type = 'html';
-        ctx.body = await renderPage('error', { title: 'Something went wrong', error: out.error, description: out.error_description });
+        await renderErrorPage(ctx, out);
       } else {
         ctx.body = out;
       }

@@ -9,7 +9,7 @@ import { resourceIndicators, type AccessTokenKeys } from './resource_server.ts';
 import type { ScopeService } from './scope_service.ts';
 import { extraTokenClaims } from './token_claims.ts';
 import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
-import { renderError } from './render_error.ts';
+import { renderErrorPage } from '../pages.ts';
 import { TTL } from './ttl.ts';
 
 export interface ProviderInputs {
@@ -75,7 +75,7 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    renderError,
+    renderError: renderErrorPage,
     ttl: { ...TTL },
   };
 }
