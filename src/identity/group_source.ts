@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config.ts';
 import { GroupMembers } from '../storage/group_members.ts';
 import { grouperGroupSource } from './grouper_client.ts';
-import { TtlCache } from './ttl_cache.ts';
+import { TtlCache } from '../ttl_cache.ts';
 
 /** Where group membership comes from: the database (GROUPS=db) or Grouper (GROUPS=grouper). */
 export interface GroupSource {

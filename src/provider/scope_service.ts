@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config.ts';
 import type { AccountStore } from '../storage/accounts.ts';
 import type { GroupSource } from '../identity/group_source.ts';
-import { TtlCache } from '../identity/ttl_cache.ts';
+import { TtlCache } from '../ttl_cache.ts';
 import { listEnterpriseScopes } from '../storage/enterprise_scopes.ts';
 import { decideScopes, liveScopes, type EnterpriseScope, type Flow, type ScopeDecision } from '../policy/scope_policy.ts';
 import type { Organizations } from '../policy/client_kinds.ts';

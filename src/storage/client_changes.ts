@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Knex } from 'knex';
 import type { Adapter } from 'oidc-provider';
+import { TtlCache } from '../ttl_cache.ts';
 
 /** The channel on which a client change is announced (payload: the client id). */
 export const CLIENT_CHANGES_CHANNEL = 'gatehouse_client_changes';
@@ -18,8 +19,8 @@ export async function announceClientChange(db: Knex, clientId: string): Promise<
  */
 export class ClientCache {
   // Even with every notification delivered, a cached client is read again after this long.
-  static readonly MAX_AGE_MS = 60_000;
-  readonly #entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+  static readonly MAX_AGE_SECONDS = 60;
+  readonly #entries = new TtlCache<unknown>(ClientCache.MAX_AGE_SECONDS);
   #listening = false;
   #listener: pg.Client | undefined;
   #closed = false;
@@ -33,7 +34,7 @@ export class ClientCache {
       client.on('error', () => drop(client));
       client.on('end', () => drop(client));
       client.on('notification', (message) => {
-        if (message.channel === CLIENT_CHANGES_CHANNEL && message.payload) this.#entries.delete(message.payload);
+        if (message.channel === CLIENT_CHANGES_CHANNEL && message.payload) this.#entries.forget(message.payload);
       });
       try {
         await client.connect();
@@ -60,18 +61,11 @@ export class ClientCache {
   }
 
   get<T>(clientId: string, load: () => Promise<T>): Promise<T> {
-    if (!this.#listening) return load();
-    const now = Date.now();
-    const hit = this.#entries.get(clientId);
-    if (hit && hit.expires > now) return hit.value as Promise<T>;
-    const value = load();
-    this.#entries.set(clientId, { expires: now + ClientCache.MAX_AGE_MS, value });
-    value.catch(() => this.#entries.delete(clientId));
-    return value;
+    return this.#listening ? (this.#entries.get(clientId, load) as Promise<T>) : load();
   }
 
   forget(clientId: string): void {
-    this.#entries.delete(clientId);
+    this.#entries.forget(clientId);
   }
 
   async close(): Promise<void> {

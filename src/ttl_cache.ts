@@ -1,6 +1,7 @@
 /**
  * A small time-to-live cache for answers that may be a few seconds stale (group membership,
- * the enterprise scope list). Concurrent misses for one key share one lookup.
+ * the enterprise scope list, clients between change notifications). Concurrent misses for one
+ * key share one lookup; a failed lookup is not kept.
  */
 export class TtlCache<V> {
   readonly #ttlMs: number;
@@ -20,8 +21,15 @@ export class TtlCache<V> {
     if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     const value = load();
     this.#entries.set(key, { expires: now + this.#ttlMs, value });
-    // A failed lookup is not remembered.
     value.catch(() => this.#entries.delete(key));
     return value;
+  }
+
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
   }
 }
