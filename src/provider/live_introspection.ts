@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { parseScope } from '../policy/requested_scopes.ts';
+import { liveScopes } from '../policy/scope_policy.ts';
 import { policyClient, type ScopeService } from './scope_service.ts';
 
 interface IntrospectedToken {
@@ -25,12 +26,12 @@ export function liveIntrospection(scopes: ScopeService): Middleware {
     const clients = (oidc.provider.Client as unknown as { adapter: { find(id: string): Promise<object | undefined> } }).adapter;
     const client = token && (await clients.find(String(body.client_id)));
     if (!token || !client) return;
-    const live = await scopes.live(
+    const live = liveScopes(await scopes.request(
       token.kind === 'ClientCredentials' ? 'client_credentials' : 'user',
       parseScope(token.scope),
       policyClient(client),
       token.accountId,
-    );
+    ));
     if (!live.active) {
       ctx.body = { active: false };
       return;

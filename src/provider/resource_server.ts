@@ -1,5 +1,5 @@
 import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
-import { OIDC_SCOPES, type Flow } from '../policy/scope_policy.ts';
+import { decideScopes, liveScopes, OIDC_SCOPES, type Flow } from '../policy/scope_policy.ts';
 import { parseScope } from '../policy/requested_scopes.ts';
 import { policyClient, type ScopeService } from './scope_service.ts';
 import { TTL } from './ttl.ts';
@@ -37,12 +37,11 @@ export function resourceIndicators(issuer: string, scopes: ScopeService, keys: A
       const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as TokenEntity | undefined;
       const requested = parseScope((ctx.oidc.params?.scope as string | undefined) ?? source?.scope);
       const accountId = source?.accountId ?? ctx.oidc.session?.accountId;
-      const asPolicy = policyClient(client);
-      if (ctx.oidc.params?.grant_type === 'refresh_token') {
-        const live = await scopes.live(flow, requested, asPolicy, accountId);
-        if (!live.active) throw new errors.InvalidGrant('the account no longer holds the login scope');
+      const request = await scopes.request(flow, requested, policyClient(client), accountId);
+      if (ctx.oidc.params?.grant_type === 'refresh_token' && !liveScopes(request).active) {
+        throw new errors.InvalidGrant('the account no longer holds the login scope');
       }
-      const decision = await scopes.decide(flow, requested, asPolicy, accountId);
+      const decision = decideScopes(request);
       if (!decision.ok) throw new errors.InvalidScope(decision.description, decision.scope);
       const { restricted, access_token_format: format } = client as { restricted?: boolean; access_token_format?: string };
       const jwt = restricted === true || format === 'jwt';

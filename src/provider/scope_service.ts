@@ -4,7 +4,7 @@ import type { AccountStore } from '../storage/accounts.ts';
 import type { GroupSource } from '../identity/group_source.ts';
 import { TtlCache } from '../ttl_cache.ts';
 import { listEnterpriseScopes } from '../storage/enterprise_scopes.ts';
-import { decideScopes, liveScopes, type EnterpriseScope, type Flow, type ScopeDecision } from '../policy/scope_policy.ts';
+import type { EnterpriseScope, Flow, ScopeRequest } from '../policy/scope_policy.ts';
 import type { Organizations } from '../policy/client_kinds.ts';
 import { parseScope } from '../policy/requested_scopes.ts';
 
@@ -49,15 +49,11 @@ export class ScopeService {
     return this.#usernames.get(accountId, async () => (await this.#accounts.findById(accountId))?.username);
   }
 
-  async decide(flow: Flow, requested: readonly string[], client: PolicyClient, accountId: string | undefined): Promise<ScopeDecision> {
-    return decideScopes(await this.#request(flow, requested, client, accountId));
-  }
-
-  async live(flow: Flow, requested: readonly string[], client: PolicyClient, accountId: string | undefined) {
-    return liveScopes(await this.#request(flow, requested, client, accountId));
-  }
-
-  async #request(flow: Flow, requested: readonly string[], client: PolicyClient, accountId: string | undefined) {
+  /**
+   * Everything the pure policy needs to decide on these scopes (decideScopes, liveScopes),
+   * gathered once: callers may ask both questions without looking the groups up twice.
+   */
+  async request(flow: Flow, requested: readonly string[], client: PolicyClient, accountId: string | undefined): Promise<ScopeRequest> {
     const username = accountId ? await this.username(accountId) : undefined;
     return {
       flow,
