@@ -4,7 +4,7 @@ import { createLogger } from '../src/log.ts';
 import { openServices } from '../src/services.ts';
 import { createApp } from '../src/app.ts';
 import { createClient } from '../src/admin/client_commands.ts';
-import { scopeCatalogue } from '../src/policy/scope_catalogue.ts';
+import { loadScopeCatalogue } from '../src/storage/enterprise_scopes.ts';
 import { ClientStore, type StoredClient } from '../src/storage/clients.ts';
 import { createPostgresDatabase, uniqueRedisPrefix } from '../test/support/databases.ts';
 import { TEST_REDIS_URL } from '../test/support/env.ts';
@@ -62,7 +62,7 @@ export async function startGatehouseTarget(): Promise<GatehouseTarget> {
     const unchecked = await createApp({ config, logger: createLogger(config.logLevel), ...services, redisPrefix, liveIntrospection: false });
     uncheckedHttp.serve(unchecked.callback());
     const db = services.database.knex;
-    const catalogue = scopeCatalogue(config.loginScope);
+    const catalogue = await loadScopeCatalogue(db, config.loginScope);
     const server = credentials((await createClient(catalogue, { name: 'Bench server', kind: 'server', scopes: 'auth-none read' })(db)).json);
     const resourceServer = credentials((await createClient(catalogue, { name: 'Bench API', kind: 'resource-server' })(db)).json);
     const store = new ClientStore(db);

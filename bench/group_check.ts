@@ -1,8 +1,7 @@
 import { defineScope } from '../src/admin/scope_commands.ts';
 import { addGroupMember } from '../src/admin/account_commands.ts';
 import { createClient } from '../src/admin/client_commands.ts';
-import { scopeCatalogue } from '../src/policy/scope_catalogue.ts';
-import { listEnterpriseScopes } from '../src/storage/enterprise_scopes.ts';
+import { loadScopeCatalogue } from '../src/storage/enterprise_scopes.ts';
 import { createPerson } from '../test/support/accounts.ts';
 import { relyingParty } from '../test/support/relying_party.ts';
 import { UserAgent } from '../test/support/user_agent.ts';
@@ -24,7 +23,7 @@ export async function groupCheckSides(target: GatehouseTarget): Promise<{ withCh
   await defineScope(config.loginScope, { group: 'active-people', description: 'Sign in' }, config.loginScope)(db);
   await createPerson(db, { username: 'bench-person', password: 'bench person password' });
   for (const group of ['registrar', 'active-people']) await addGroupMember(group, 'bench-person')(db);
-  const catalogue = scopeCatalogue(config.loginScope, await listEnterpriseScopes(db));
+  const catalogue = await loadScopeCatalogue(db, config.loginScope);
   const web = (await createClient(catalogue, { name: 'Bench portal', kind: 'web', 'redirect-uri': [CALLBACK], scopes: `openid ${config.loginScope} grades`, consent: 'skip' })(db)).json as { client_id: string; client_secret: string };
 
   const rp = await relyingParty(target.url, web, CALLBACK);

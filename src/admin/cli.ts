@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { scopeCatalogue } from '../policy/scope_catalogue.ts';
-import { listEnterpriseScopes } from '../storage/enterprise_scopes.ts';
+import { listEnterpriseScopes, loadScopeCatalogue } from '../storage/enterprise_scopes.ts';
 import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
@@ -48,12 +47,12 @@ const COMMANDS: Record<string, Command> = {
   'clients create': (args) => {
     const flags = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true }).values;
     requireClientFlags(flags);
-    return async ({ db, config }) => createClient(await catalogueOf(db, config), flags)(db);
+    return async ({ db, config }) => createClient(await loadScopeCatalogue(db, config.loginScope), flags)(db);
   },
   'clients update': (args) => {
     const { values, positionals } = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true, allowPositionals: true });
     const id = onlyPositional(positionals, 'clients update ID');
-    return async ({ db, config }) => updateClient(db, await catalogueOf(db, config), id, values);
+    return async ({ db, config }) => updateClient(db, await loadScopeCatalogue(db, config.loginScope), id, values);
   },
   'scopes define': (args, config) => {
     const { values, positionals } = parseArgs({ args, options: { group: { type: 'string' }, description: { type: 'string' } }, allowPositionals: true });
@@ -62,7 +61,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'scopes list': (args) => {
     parseArgs({ args });
-    return async ({ db, config }) => listScopes(await catalogueOf(db, config), await listEnterpriseScopes(db));
+    return async ({ db, config }) => listScopes(config.loginScope, await listEnterpriseScopes(db));
   },
   'clients show': (args) => {
     const id = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'clients show ID');
@@ -108,10 +107,6 @@ const COMMANDS: Record<string, Command> = {
     };
   },
 };
-
-async function catalogueOf(db: Knex, config: Config) {
-  return scopeCatalogue(config.loginScope, await listEnterpriseScopes(db));
-}
 
 function keysResult(keys: SigningKeyInfo[]): CommandResult {
   return {

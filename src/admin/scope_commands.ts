@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { enterpriseScopeNameProblem, type ScopeEntry } from '../policy/scope_catalogue.ts';
+import { enterpriseScopeNameProblem, scopeCatalogue } from '../policy/scope_catalogue.ts';
 import type { EnterpriseScope } from '../policy/scope_policy.ts';
 import { defineEnterpriseScope } from '../storage/enterprise_scopes.ts';
 import { UsageError, type CommandResult } from './output.ts';
@@ -17,7 +17,8 @@ export function defineScope(name: string, flags: { group?: string | undefined; d
   };
 }
 
-export function listScopes(catalogue: ReadonlyMap<string, ScopeEntry>, enterprise: EnterpriseScope[]): CommandResult {
+export function listScopes(loginScope: string, enterprise: EnterpriseScope[]): CommandResult {
+  const catalogue = scopeCatalogue(loginScope, enterprise);
   const groups = new Map(enterprise.map((scope) => [scope.name, scope.group]));
   const scopes = [...catalogue].map(([name, entry]) => ({ name, kind: entry.kind, description: entry.description, ...(groups.has(name) ? { group: groups.get(name) } : {}) }));
   return {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { EnterpriseScope } from '../policy/scope_policy.ts';
+import { scopeCatalogue, type ScopeEntry } from '../policy/scope_catalogue.ts';
 
 const TABLE = 'enterprise_scopes';
 
@@ -12,4 +13,9 @@ export async function defineEnterpriseScope(db: Knex, scope: EnterpriseScope): P
 export async function listEnterpriseScopes(db: Knex): Promise<EnterpriseScope[]> {
   const rows: { name: string; group_name: string; description: string }[] = await db(TABLE).select('name', 'group_name', 'description').orderBy('name');
   return rows.map((row) => ({ name: row.name, group: row.group_name, description: row.description }));
+}
+
+/** The deployment's whole catalogue as defined now: fixed scopes, the login scope, enterprise scopes. */
+export async function loadScopeCatalogue(db: Knex, loginScope: string): Promise<ReadonlyMap<string, ScopeEntry>> {
+  return scopeCatalogue(loginScope, await listEnterpriseScopes(db));
 }

@@ -2,7 +2,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { basic, postForm } from '../support/http.ts';
 import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
-import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
+import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
 
 let gh: RunningGatehouse;
 let server: RegisteredClient;
@@ -64,7 +64,7 @@ async function settled(request: () => Promise<{ status: number }>, stale: number
 
 test('a change made by the CLI takes effect at once (cached clients are dropped on NOTIFY), without a restart', async () => {
   const db = gh.services.database.knex;
-  const catalogue = scopeCatalogue('auth-cas');
+  const catalogue = await loadScopeCatalogue(db, 'auth-cas');
   const client = await registerClient(db, { name: 'Changing', kind: 'server', scopes: 'read' });
   const auth = basic(client.client_id, client.client_secret);
   const asked = (scope: string, authorization = auth) => postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope }, authorization);

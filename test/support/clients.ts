@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { createClient, type ClientFlags } from '../../src/admin/client_commands.ts';
-import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
-import { listEnterpriseScopes } from '../../src/storage/enterprise_scopes.ts';
+import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
 
 export interface RegisteredClient {
   client_id: string;
@@ -10,6 +9,6 @@ export interface RegisteredClient {
 
 /** Registers a client exactly as `gatehouse clients create` does. */
 export async function registerClient(db: Knex, flags: ClientFlags, loginScope = 'auth-cas'): Promise<RegisteredClient> {
-  const result = await createClient(scopeCatalogue(loginScope, await listEnterpriseScopes(db)), flags)(db);
+  const result = await createClient(await loadScopeCatalogue(db, loginScope), flags)(db);
   return result.json as RegisteredClient;
 }
