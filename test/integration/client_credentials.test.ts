@@ -1,6 +1,7 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { basic, postForm } from '../support/http.ts';
+import { pollUntil } from '../support/poll.ts';
 import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
 import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
 
@@ -53,13 +54,7 @@ test('a web client may not use client credentials: unauthorized_client', async (
 
 /** The status of the first answer that is not `stale`, polling for at most a second. */
 async function settled(request: () => Promise<{ status: number }>, stale: number): Promise<number> {
-  const deadline = Date.now() + 1000;
-  let { status } = await request();
-  while (status === stale && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    ({ status } = await request());
-  }
-  return status;
+  return (await pollUntil(request, ({ status }) => status !== stale, 1000, 20)).status;
 }
 
 test('a change made by the CLI takes effect at once (cached clients are dropped on NOTIFY), without a restart', async () => {

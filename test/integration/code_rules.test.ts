@@ -3,7 +3,8 @@ import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, type Step } from '../support/user_agent.ts';
-import { basic, postForm } from '../support/http.ts';
+import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const WEB_CB = 'https://portal.example.edu/cb';
 const SPA_ORIGIN = 'https://spa.example.edu';
@@ -43,19 +44,7 @@ async function codeFor(rp: RelyingParty, params: Record<string, string> = {}) {
   return { request, callback: callback.url, code, form: { grant_type: 'authorization_code', code, redirect_uri: rp.redirectUri, code_verifier: request.verifier } };
 }
 
-/** Polls briefly for a value: revocation after a lost race completes just after the response. */
-async function eventually<T>(read: () => Promise<T>, expected: T, ms = 2000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (value !== expected && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
-
-const introspect = async (token: string) =>
-  (await postForm(`${gh.url}/token/introspection`, { token }, basic(api.client_id, api.client_secret))).body;
+const introspect = async (token: string) => (await introspectAt(gh.url, token, api)).body;
 
 describe('PKCE and redirect URIs', () => {
   test('a public client without PKCE is refused (invalid_request), and plain is not a method', async () => {
@@ -132,7 +121,7 @@ describe('authorization codes are single-use', () => {
     expect(responses.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(49);
     // The racing reuse counts as reuse: the grant is revoked, so the one token issued dies too.
     const winner = String(responses.find((r) => r.status === 200)!.body.access_token);
-    expect(await eventually(async () => (await introspect(winner)).active, false)).toBe(false);
+    expect((await pollUntil(() => introspect(winner), (body) => body.active === false, 2000)).active).toBe(false);
   });
 });
 

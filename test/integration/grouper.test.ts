@@ -4,7 +4,7 @@ import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent } from '../support/user_agent.ts';
-import { basic, postForm } from '../support/http.ts';
+import { introspect as introspectAt } from '../support/http.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 import { grouperGroupSource } from '../../src/identity/grouper_client.ts';
 
@@ -36,7 +36,7 @@ test('groups and enterprise scopes come from Grouper WS, and follow its changes 
   const callback = await browser.submit(await browser.open(request.url), '/login', { username: 'alice', password: 'alice password' });
   const tokens = await portal.finish(callback.url, request);
   expect(tokens.scope).toBe('auth-cas grades');
-  const introspect = async () => (await postForm(`${gh.url}/token/introspection`, { token: tokens.access_token }, basic(api.client_id, api.client_secret))).body;
+  const introspect = async () => (await introspectAt(gh.url, tokens.access_token, api)).body;
   expect(await introspect()).toMatchObject({ active: true, scope: 'auth-cas grades' });
 
   grouper.members.set('alice', ['org:library']);

@@ -1,6 +1,6 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { basic, postForm } from '../support/http.ts';
+import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
 
 let gh: RunningGatehouse;
 let server: RegisteredClient;
@@ -22,8 +22,7 @@ async function issue(client: RegisteredClient = server, scope = 'auth-none read'
   return String(response.body.access_token);
 }
 
-const introspect = (token: string, as: RegisteredClient = api) =>
-  postForm(`${gh.url}/token/introspection`, { token }, basic(as.client_id, as.client_secret));
+const introspect = (token: string, as: RegisteredClient = api) => introspectAt(gh.url, token, as);
 
 test('a resource server learns that a token is active, its scope, client, issuer and lifetime', async () => {
   const token = await issue();

@@ -2,16 +2,11 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent, type Step } from '../support/user_agent.ts';
+import { UserAgent, page } from '../support/user_agent.ts';
 import { startCasServer, type CasServer } from '../support/cas_server.ts';
 
 const CB = 'https://portal.example.edu/cb';
 const SIGNED_OUT = 'https://portal.example.edu/signed-out';
-
-function page(step: Step): Extract<Step, { kind: 'page' }> {
-  if (step.kind !== 'page') throw new Error(`expected a page, got a redirect to ${step.url}`);
-  return step;
-}
 
 describe('RP-initiated logout', () => {
   let gh: RunningGatehouse;

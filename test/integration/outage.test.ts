@@ -2,7 +2,8 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { basic, postForm, toJson } from '../support/http.ts';
+import { basic, introspect as introspectAt, postForm, toJson } from '../support/http.ts';
+import { pollUntil } from '../support/poll.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
 let gh: RunningGatehouse;
@@ -33,17 +34,10 @@ afterAll(async () => {
 });
 
 const token = () => postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(server.client_id, server.client_secret));
-const introspect = (value: string) => postForm(`${gh.url}/token/introspection`, { token: value }, basic(api.client_id, api.client_secret));
+const introspect = (value: string) => introspectAt(gh.url, value, api);
 
 /** Retries until the request succeeds: recovery needs no restart, only the backend back. */
-async function eventually<T extends { status: number }>(call: () => Promise<T>, seconds = 10): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const result = await call();
-    if (result.status < 500 || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const eventually = <T extends { status: number }>(call: () => Promise<T>) => pollUntil(call, (result) => result.status < 500, 10_000, 200);
 
 function expectUnavailable(response: { status: number; body: Record<string, unknown>; text: string }): void {
   expect(response.status).toBe(503);

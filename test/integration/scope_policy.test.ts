@@ -3,8 +3,8 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent, type Step } from '../support/user_agent.ts';
-import { basic, postForm } from '../support/http.ts';
+import { UserAgent, page } from '../support/user_agent.ts';
+import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
 import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 
@@ -29,13 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => gh.close());
 
-const introspect = async (token: string) => (await postForm(`${gh.url}/token/introspection`, { token }, basic(api.client_id, api.client_secret))).body;
+const introspect = async (token: string) => (await introspectAt(gh.url, token, api)).body;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function page(step: Step): Extract<Step, { kind: 'page' }> {
-  if (step.kind !== 'page') throw new Error(`expected a page, got ${step.url}`);
-  return step;
-}
 
 /** Signs `person` in for `scope`, approving consent; returns the consent page and the tokens. */
 async function signIn(person: string, scope: string, rp = portal, extra: Record<string, string> = {}) {

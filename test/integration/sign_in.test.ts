@@ -3,7 +3,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent, type Step } from '../support/user_agent.ts';
+import { UserAgent, page, type Step } from '../support/user_agent.ts';
 import { addGroupMember } from '../../src/admin/account_commands.ts';
 
 const CALLBACK = 'https://portal.example.edu/cb';
@@ -24,10 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => gh.close());
 
-function html(step: Step): string {
-  if (step.kind !== 'page') throw new Error(`expected a page, got a redirect to ${step.url}`);
-  return step.html;
-}
+const html = (step: Step) => page(step).html;
 
 /** Signs in through the login form and returns the next step (consent page or callback). */
 async function signIn(browser: UserAgent, url: string, username = 'alice', password = 'correct horse battery'): Promise<Step> {

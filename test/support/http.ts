@@ -30,3 +30,8 @@ export async function toJson(response: Response): Promise<JsonResponse> {
   }
   return { status: response.status, headers: response.headers, body, text };
 }
+
+/** RFC 7662 introspection, authenticated as `resourceServer`, as a resource server calls it. */
+export function introspect(issuer: string, token: string, resourceServer: { client_id: string; client_secret: string }): Promise<JsonResponse> {
+  return postForm(`${issuer}/token/introspection`, { token }, basic(resourceServer.client_id, resourceServer.client_secret));
+}

@@ -12,6 +12,14 @@ export type Step =
   | { kind: 'page'; url: string; status: number; headers: Headers; html: string }
   | { kind: 'callback'; url: string };
 
+export type Page = Extract<Step, { kind: 'page' }>;
+
+/** The step as a page, or a failed test naming where the browser went instead. */
+export function page(step: Step): Page {
+  if (step.kind !== 'page') throw new Error(`expected a page, got a redirect to ${step.url}`);
+  return step;
+}
+
 export class UserAgent {
   readonly #cookies = new Map<string, Cookie>();
   readonly #stopAt: string[];
