@@ -1,6 +1,6 @@
-# Gatehouse: one process, configured by environment (see README). Node 22 runs the TypeScript
+# Gatehouse: one process, configured by environment (see README). Node 24 LTS runs the TypeScript
 # sources directly (type stripping); there is no build step.
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
