@@ -14,6 +14,7 @@ import { loadCookieKeys } from './storage/settings.ts';
 import { providerConfiguration } from './provider/configuration.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
+import { cacheClientFind } from './provider/cached_clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { rfcErrorCodes } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
@@ -52,7 +53,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const [mainKeys, restrictedKeys] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
   const provider = new Provider(config.issuer, providerConfiguration({
     issuer: config.issuer,
-    stores: { db, redis, redisPrefix, clientCache: deps.clientCache },
+    stores: { db, redis, redisPrefix },
     // Main keys first: oidc-provider signs id_tokens with the first key of an algorithm.
     signingKeys: [...mainKeys, ...restrictedKeys],
     cookieKeys,
@@ -63,6 +64,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
+  if (deps.clientCache) cacheClientFind(provider, deps.clientCache);
   revokeGrantOnConcurrentReuse(provider);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {

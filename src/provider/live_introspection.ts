@@ -22,9 +22,7 @@ export function liveIntrospection(scopes: ScopeService): Middleware {
     const body = ctx.body as Record<string, unknown> | undefined;
     if (oidc?.route !== 'introspection' || body?.active !== true) return;
     const token = (oidc.entities.AccessToken ?? oidc.entities.ClientCredentials ?? oidc.entities.RefreshToken) as IntrospectedToken | undefined;
-    // The stored metadata is all the policy needs: no need to build (and hash) a Client object.
-    const clients = (oidc.provider.Client as unknown as { adapter: { find(id: string): Promise<object | undefined> } }).adapter;
-    const client = token && (await clients.find(String(body.client_id)));
+    const client = token && (await oidc.provider.Client.find(String(body.client_id)));
     if (!token || !client) return;
     const live = liveScopes(await scopes.request(
       token.kind === 'ClientCredentials' ? 'client_credentials' : 'user',

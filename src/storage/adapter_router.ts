@@ -5,7 +5,6 @@ import { SqlAdapter } from './sql_adapter.ts';
 import { RedisAdapter } from './redis_adapter.ts';
 import { ConsumedMarkers } from './consumed_markers.ts';
 import { GuardedAdapter } from './guarded_adapter.ts';
-import { cachedClientAdapter, type ClientCache } from './client_changes.ts';
 
 /** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
 const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
@@ -24,13 +23,11 @@ export interface Stores {
   redis?: Redis | undefined;
   /** Redis key prefix. */
   redisPrefix?: string | undefined;
-  /** Keeps clients in memory between changes (see ClientCache). */
-  clientCache?: ClientCache | undefined;
 }
 
 /** Chooses each model's backend: durable models in SQL, short-lived ones in Redis if present. */
 export function adapterFor(stores: Stores, model: string): Adapter {
-  const { db, redis, redisPrefix = 'gatehouse:', clientCache } = stores;
+  const { db, redis, redisPrefix = 'gatehouse:' } = stores;
   const inner = redis && SHORT_LIVED_MODELS.has(model)
     ? new RedisAdapter(redis, model, {
       prefix: redisPrefix,
@@ -38,7 +35,7 @@ export function adapterFor(stores: Stores, model: string): Adapter {
       markers: CONSUMABLE_MODELS.has(model) ? new ConsumedMarkers(db) : undefined,
     })
     : new SqlAdapter(db, model);
-  return new GuardedAdapter(model === 'Client' && clientCache ? cachedClientAdapter(inner, clientCache) : inner);
+  return new GuardedAdapter(inner);
 }
 
 /** The `adapter` option of oidc-provider. */

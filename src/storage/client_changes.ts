@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Knex } from 'knex';
-import type { Adapter } from 'oidc-provider';
 import { TtlCache } from '../ttl_cache.ts';
 
 /** The channel on which a client change is announced (payload: the client id). */
@@ -73,23 +72,4 @@ export class ClientCache {
     this.#listening = false;
     await this.#listener?.end().catch(() => {});
   }
-}
-
-/** The Client model's adapter with reads served from the cache (writes announce themselves). */
-export function cachedClientAdapter(inner: Adapter, cache: ClientCache): Adapter {
-  return {
-    find: (id) => cache.get(id, () => inner.find(id)),
-    upsert: async (id, payload, expiresIn) => {
-      await inner.upsert(id, payload, expiresIn);
-      cache.forget(id);
-    },
-    destroy: async (id) => {
-      await inner.destroy(id);
-      cache.forget(id);
-    },
-    findByUid: (uid) => inner.findByUid(uid),
-    findByUserCode: (userCode) => inner.findByUserCode(userCode),
-    consume: (id) => inner.consume(id),
-    revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
-  };
 }
