@@ -17,6 +17,8 @@ export interface ComparePlan {
 export interface Measured extends LoadResult {
   /** Main-thread (server) CPU per request: steadier than req/s when the machine is shared. */
   cpuUsPerRequest: number | undefined;
+  /** req/s of each round, in round order: rounds of different sides at one index ran back to back. */
+  roundReqPerSec: number[];
 }
 
 /**
@@ -45,11 +47,27 @@ export async function compare(sides: Side[], plan: ComparePlan): Promise<Measure
       const result = summarize(raw[index]!);
       assertClean(side.name, result);
       const seconds = cpu[index];
-      return { ...result, cpuUsPerRequest: seconds === undefined ? undefined : (seconds / result.requests) * 1e6 };
+      return {
+        ...result,
+        cpuUsPerRequest: seconds === undefined ? undefined : (seconds / result.requests) * 1e6,
+        roundReqPerSec: raw[index]!.map((run) => summarize([run]).reqPerSec),
+      };
     });
   } finally {
     await generator.close();
   }
+}
+
+/**
+ * The ratio of two sides' throughput as the median of their per-round ratios. Each round of one
+ * side ran right next to the same round of the other, so a busy moment on the shared machine
+ * skews one round's ratio, not the verdict, as it would a ratio of totals.
+ */
+export function pairedRatio(side: Measured, reference: Measured): { median: number; min: number; max: number } {
+  const ratios = side.roundReqPerSec.map((reqPerSec, round) => reqPerSec / reference.roundReqPerSec[round]!).sort((a, b) => a - b);
+  const middle = ratios.length / 2;
+  const median = ratios.length % 2 ? ratios[Math.floor(middle)]! : (ratios[middle - 1]! + ratios[middle]!) / 2;
+  return { median, min: ratios[0]!, max: ratios[ratios.length - 1]! };
 }
 
 function runOf(side: Side, plan: ComparePlan, seconds: number) {
