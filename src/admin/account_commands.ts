@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { AccountExists, AccountStore } from '../storage/accounts.ts';
 import { GroupMembers } from '../storage/group_members.ts';
@@ -7,6 +8,7 @@ import { UsageError, type CommandResult } from './output.ts';
 export const ACCOUNT_FLAG_OPTIONS = {
   username: { type: 'string' },
   password: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
   email: { type: 'string' },
   name: { type: 'string' },
   'given-name': { type: 'string' },
@@ -16,6 +18,7 @@ export const ACCOUNT_FLAG_OPTIONS = {
 export interface AccountFlags {
   username?: string | undefined;
   password?: string | undefined;
+  'password-stdin'?: boolean | undefined;
   email?: string | undefined;
   name?: string | undefined;
   'given-name'?: string | undefined;
@@ -30,10 +33,11 @@ export function createAccount(flags: AccountFlags): (db: Knex) => Promise<Comman
   const username = flags.username?.trim();
   if (!username) throw new UsageError('accounts create needs --username');
   if (!/^[\w.@+-]{1,64}$/.test(username)) throw new UsageError('--username may use letters, digits and . _ @ + - (at most 64)');
-  if (!flags.password) throw new UsageError('accounts create needs --password');
-  if (flags.password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (flags.password !== undefined && flags['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
+  const password = flags['password-stdin'] ? passwordFromStdin() : flags.password;
+  if (!password) throw new UsageError('accounts create needs --password or --password-stdin');
+  if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new UsageError(`--email is not an address: ${flags.email}`);
-  const password = flags.password;
   return async (db) => {
     try {
       const account = await new AccountStore(db).createLocal(username, await hashPassword(password), {
@@ -51,6 +55,14 @@ export function createAccount(flags: AccountFlags): (db: Knex) => Promise<Comman
       throw error;
     }
   };
+}
+
+/**
+ * The password from standard input (`--password-stdin`), so it appears neither in the process
+ * list nor in shell history. One trailing newline, as echo or a file leaves it, is not part of it.
+ */
+function passwordFromStdin(): string {
+  return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
 }
 
 export function addGroupMember(group: string, username: string): (db: Knex) => Promise<CommandResult> {

@@ -19,7 +19,8 @@ const USAGE = `usage: gatehouse <command> [--json]
           [--org user_org=X]... [--org course_org=Y]... [--logo-uri https://...]
   clients list | show ID | delete ID
   clients update ID [flags as create] [--new-secret]
-  accounts create --username U --password P [--email E] [--name N] [--given-name G] [--family-name F]
+  accounts create --username U --password P|--password-stdin [--email E] [--name N]
+          [--given-name G] [--family-name F]
   groups add-member GROUP USERNAME | remove-member GROUP USERNAME | list
   scopes define NAME --group G --description TEXT   an enterprise scope (the login scope too)
   scopes list

@@ -4,6 +4,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { basic, postForm } from '../support/http.ts';
 import { openDatabase } from '../../src/storage/database.ts';
+import { verifyPassword } from '../../src/identity/passwords.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
@@ -13,12 +14,13 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the real `gatehouse` command in its own process, as an operator would. */
-function gatehouse(args: string[], env: Record<string, string>): Promise<Run> {
+/** Runs the real `gatehouse` command in its own process, as an operator would (stdin: empty unless given). */
+function gatehouse(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
+    child.stdin!.end(stdin);
   });
 }
 
@@ -128,6 +130,23 @@ describe('accounts and groups', () => {
     expect(again).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: an account named alice exists\n' });
     const short = await gatehouse(['accounts', 'create', '--username', 'bob', '--password', 'short'], env);
     expect(short.stderr).toBe('gatehouse: --password must have at least 8 characters\n');
+  });
+
+  test('accounts create --password-stdin takes the password from standard input, without its trailing newline', async () => {
+    const run = await gatehouse(['accounts', 'create', '--username', 'carol', '--password-stdin', '--json'], env, 'a password from a pipe\n');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const db = await openDatabase(testDb.config);
+    try {
+      const row = await db.knex('accounts').where({ username: 'carol' }).first();
+      expect(await verifyPassword(row.password_hash, 'a password from a pipe')).toBe(true);
+      expect(await verifyPassword(row.password_hash, 'a password from a pipe\n')).toBe(false);
+    } finally {
+      await db.close();
+    }
+    const both = await gatehouse(['accounts', 'create', '--username', 'dave', '--password', 'on the line too', '--password-stdin'], env, 'a password from a pipe\n');
+    expect(both).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: give --password or --password-stdin, not both\n' });
+    const empty = await gatehouse(['accounts', 'create', '--username', 'dave', '--password-stdin'], env, '');
+    expect(empty).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: accounts create needs --password or --password-stdin\n' });
   });
 
   test('groups add-member, list and remove-member', async () => {
