@@ -33,7 +33,7 @@ export interface AppDeps {
   logger: Logger;
   database: Database;
   redis: Redis | undefined;
-  clientCache?: ClientCache;
+  clientCache: ClientCache;
   /** Redis key prefix (tests isolate themselves with it). */
   redisPrefix?: string;
   /** Re-check scopes against live groups at introspection (default). Off only where the benchmark measures its cost. */
@@ -64,7 +64,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
-  if (deps.clientCache) cacheClientFind(provider, deps.clientCache);
+  cacheClientFind(provider, deps.clientCache);
   revokeGrantOnConcurrentReuse(provider);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {

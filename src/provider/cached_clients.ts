@@ -10,5 +10,6 @@ import type { ClientCache } from '../storage/client_changes.ts';
 export function cacheClientFind(provider: Provider, cache: ClientCache): void {
   const Client = provider.Client;
   const find = Client.find.bind(Client);
-  Client.find = (id: string) => (typeof id === 'string' && id.length ? cache.get(id, () => find(id)) : find(id));
+  const cached = cache.partition<Awaited<ReturnType<typeof find>>>();
+  Client.find = (id: string) => (typeof id === 'string' && id.length ? cached(id, () => find(id)) : find(id));
 }

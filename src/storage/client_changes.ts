@@ -19,7 +19,7 @@ export async function announceClientChange(db: Knex, clientId: string): Promise<
 export class ClientCache {
   // Even with every notification delivered, a cached client is read again after this long.
   static readonly MAX_AGE_SECONDS = 60;
-  readonly #entries = new TtlCache<unknown>(ClientCache.MAX_AGE_SECONDS);
+  readonly #partitions = new Set<TtlCache<unknown>>();
   #listening = false;
   #listener: pg.Client | undefined;
   #closed = false;
@@ -33,7 +33,8 @@ export class ClientCache {
       client.on('error', () => drop(client));
       client.on('end', () => drop(client));
       client.on('notification', (message) => {
-        if (message.channel === CLIENT_CHANGES_CHANNEL && message.payload) this.#entries.forget(message.payload);
+        if (message.channel !== CLIENT_CHANGES_CHANNEL || !message.payload) return;
+        for (const entries of this.#partitions) entries.forget(message.payload);
       });
       try {
         await client.connect();
@@ -49,7 +50,7 @@ export class ClientCache {
       if (this.#listener !== undefined && this.#listener !== client) return;
       this.#listening = false;
       this.#listener = undefined;
-      this.#entries.clear();
+      for (const entries of this.#partitions) entries.clear();
       client.end().catch(() => {});
       if (!this.#closed) {
         setTimeout(() => void connect(), delayMs).unref();
@@ -59,12 +60,14 @@ export class ClientCache {
     await connect();
   }
 
-  get<T>(clientId: string, load: () => Promise<T>): Promise<T> {
-    return this.#listening ? (this.#entries.get(clientId, load) as Promise<T>) : load();
-  }
-
-  forget(clientId: string): void {
-    this.#entries.forget(clientId);
+  /**
+   * A cache of its own, emptied by the same notifications. Each provider needs one: its Client
+   * objects belong to its own Client class and must not be handed to another provider.
+   */
+  partition<T>(): (clientId: string, load: () => Promise<T>) => Promise<T> {
+    const entries = new TtlCache<T>(ClientCache.MAX_AGE_SECONDS);
+    this.#partitions.add(entries as TtlCache<unknown>);
+    return (clientId, load) => (this.#listening ? entries.get(clientId, load) : load());
   }
 
   async close(): Promise<void> {

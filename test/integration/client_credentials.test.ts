@@ -4,6 +4,8 @@ import { basic, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
 import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
 import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
+import { createApp } from '../../src/app.ts';
+import { createLogger } from '../../src/log.ts';
 
 let gh: RunningGatehouse;
 let server: RegisteredClient;
@@ -77,17 +79,26 @@ test('a change made by the CLI takes effect at once (cached clients are dropped 
 });
 
 test('while the provider cannot listen for changes it caches no client at all', async () => {
-  const cache = gh.services.clientCache;
+  const cached = gh.services.clientCache.partition<number>();
   let loads = 0;
   const load = async () => ++loads;
-  await cache.get('some-client', load);
-  await cache.get('some-client', load);
+  await cached('some-client', load);
+  await cached('some-client', load);
   expect(loads).toBe(1);
   const { ClientCache } = await import('../../src/storage/client_changes.ts');
-  const deaf = new ClientCache();
-  await deaf.get('some-client', load);
-  await deaf.get('some-client', load);
+  const deaf = new ClientCache().partition<number>();
+  await deaf('some-client', load);
+  await deaf('some-client', load);
   expect(loads).toBe(3);
+});
+
+test('two providers on one set of services (as the bench runs them) each get Client objects of their own', async () => {
+  // oidc-provider refuses another provider's Client where it issues claims (instanceof provider.Client).
+  const second = await createApp({ config: gh.config, logger: createLogger('silent'), ...gh.services });
+  const mine = await gh.provider.Client.find(server.client_id);
+  const theirs = await second.Client.find(server.client_id);
+  expect(mine).toBeInstanceOf(gh.provider.Client);
+  expect(theirs).toBeInstanceOf(second.Client);
 });
 
 test('client secrets are stored only as digests', async () => {
