@@ -19,10 +19,13 @@ export class TtlCache<V> {
     if (hit && hit.expires > now) return hit.value;
     if (this.#ttlMs === 0) return load();
     if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    const value = load();
-    this.#entries.set(key, { expires: now + this.#ttlMs, value });
-    value.catch(() => this.#entries.delete(key));
-    return value;
+    const entry = { expires: now + this.#ttlMs, value: load() };
+    this.#entries.set(key, entry);
+    // Only this entry: a newer one (the key was forgotten and loaded again meanwhile) stays.
+    entry.value.catch(() => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
+    return entry.value;
   }
 
   forget(key: string): void {
