@@ -1,4 +1,4 @@
-import type { Provider, KoaContextWithOIDC } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Context } from 'koa';
 
@@ -28,5 +28,3 @@ export async function interactionClient(provider: Provider, details: Interaction
   if (!client) throw new errors.InvalidClient('the application is no longer registered');
   return client;
 }
-
-export type { KoaContextWithOIDC };

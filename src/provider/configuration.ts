@@ -17,7 +17,6 @@ export interface ProviderInputs {
   stores: Stores;
   signingKeys: JWK[];
   cookieKeys: string[];
-  /** Every scope of the catalogue: clients may only be registered with these. */
   /** The OIDC scopes (claims and refresh); every other scope is the resource's, decided by the policy. */
   scopes: string[];
   findAccount: FindAccount;
