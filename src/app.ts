@@ -5,13 +5,14 @@ import { Provider, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Context, Middleware } from 'koa';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import type { Database } from './storage/database.ts';
+import type { Database, Knex } from './storage/database.ts';
 import type { Redis } from './storage/redis.ts';
 import type { ClientCache } from './storage/client_changes.ts';
 import { loadSigningKeys, newestKid, publicJwk } from './storage/signing_keys.ts';
 import type { JWK } from 'jose';
 import { loadCookieKeys } from './storage/settings.ts';
-import { providerConfiguration } from './provider/configuration.ts';
+import { providerConfiguration, type ProviderStorage } from './provider/configuration.ts';
+import { adapterFactory } from './storage/adapter_router.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { cacheClientFind } from './provider/cached_clients.ts';
@@ -40,32 +41,52 @@ export interface AppDeps {
   liveIntrospection?: boolean;
 }
 
-/** The provider with Gatehouse's own routes and middleware in front of it: one koa app. */
-export async function createApp(deps: AppDeps): Promise<Provider> {
-  const { config, logger, database, redis } = deps;
-  const db = database.knex;
+/** oidc-provider as Gatehouse configures it, and the parts of it Gatehouse's routes use too. */
+export interface ConfiguredProvider {
+  provider: Provider;
+  accounts: AccountStore;
+  scopeService: ScopeService;
+  cookieKeys: string[];
+  keys: { main: JWK[]; restricted: JWK[] };
+}
+
+/**
+ * The provider with Gatehouse's configuration and hooks (keys, scope policy, accounts, hashed
+ * client secrets, revocation on concurrent reuse) and no Gatehouse middleware. createApp builds
+ * on it; the benchmark's baseline is the same call on oidc-provider's memory adapter.
+ */
+export async function configureProvider(config: Config, db: Knex, storage: ProviderStorage, issuer = config.issuer): Promise<ConfiguredProvider> {
   const cookieKeys = config.cookieKeys ?? (await loadCookieKeys(db));
-  const catalogue = scopeCatalogue(config.loginScope);
   const accounts = new AccountStore(db);
   const groups = groupSource(config, db);
   const scopeService = new ScopeService(db, config, accounts, groups);
-  const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
-  const [mainKeys, restrictedKeys] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
-  const provider = new Provider(config.issuer, providerConfiguration({
-    issuer: config.issuer,
-    stores: { db, redis, redisPrefix },
+  const [main, restricted] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
+  const provider = new Provider(issuer, providerConfiguration({
+    issuer,
+    storage,
+    db,
     // Main keys first: oidc-provider signs id_tokens with the first key of an algorithm.
-    signingKeys: [...mainKeys, ...restrictedKeys],
+    signingKeys: [...main, ...restricted],
     cookieKeys,
     scopes: [...OIDC_SCOPES],
     findAccount: findAccount(accounts, groups),
     scopeService,
-    accessTokenKeys: { mainKid: newestKid(mainKeys, 'RS256'), restrictedKid: newestKid(restrictedKeys, 'RS256') },
+    accessTokenKeys: { mainKid: newestKid(main, 'RS256'), restrictedKid: newestKid(restricted, 'RS256') },
   }));
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
-  cacheClientFind(provider, deps.clientCache);
   revokeGrantOnConcurrentReuse(provider);
+  return { provider, accounts, scopeService, cookieKeys, keys: { main, restricted } };
+}
+
+/** The provider with Gatehouse's own routes and middleware in front of it: one koa app. */
+export async function createApp(deps: AppDeps): Promise<Provider> {
+  const { config, logger, database, redis } = deps;
+  const db = database.knex;
+  const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
+  const { provider, accounts, scopeService, cookieKeys, keys } = await configureProvider(config, db, { adapter: adapterFactory({ db, redis, redisPrefix }) });
+  cacheClientFind(provider, deps.clientCache);
+  const catalogue = scopeCatalogue(config.loginScope);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
@@ -75,7 +96,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
-  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, { main: mainKeys.map(publicJwk), restricted: restrictedKeys.map(publicJwk) })));
+  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) })));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,

@@ -1,6 +1,5 @@
-import type { Client, Configuration, FindAccount, JWK, KoaContextWithOIDC, SigningAlgorithm } from 'oidc-provider';
-import type { Stores } from '../storage/adapter_router.ts';
-import { adapterFactory } from '../storage/adapter_router.ts';
+import type { Knex } from 'knex';
+import type { AdapterFactory, Client, ClientMetadata, Configuration, FindAccount, JWK, KoaContextWithOIDC, SigningAlgorithm } from 'oidc-provider';
 import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
 import { SCOPE_CLAIMS } from '../policy/claims.ts';
 import { latestGrantId } from '../storage/grants.ts';
@@ -12,9 +11,17 @@ import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
 import { renderErrorPage } from '../pages.ts';
 import { TTL } from './ttl.ts';
 
+/**
+ * Where the provider keeps its models: Gatehouse's adapters, or (the benchmark's baseline)
+ * oidc-provider's in-memory adapter with the clients given statically.
+ */
+export type ProviderStorage = { adapter: AdapterFactory } | { clients: ClientMetadata[] };
+
 export interface ProviderInputs {
   issuer: string;
-  stores: Stores;
+  storage: ProviderStorage;
+  /** The database of accounts' grants, where consent given in an earlier session is found. */
+  db: Knex;
   signingKeys: JWK[];
   cookieKeys: string[];
   /** The OIDC scopes (claims and refresh); every other scope is the resource's, decided by the policy. */
@@ -30,7 +37,7 @@ const ASYMMETRIC_ALGS: SigningAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
 /** The oidc-provider configuration: every default that matters is set here on purpose. */
 export function providerConfiguration(inputs: ProviderInputs): Configuration {
   return {
-    adapter: adapterFactory(inputs.stores),
+    ...inputs.storage,
     scopes: inputs.scopes,
     jwks: { keys: inputs.signingKeys },
     cookies: {
@@ -70,7 +77,7 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
       const clientId = ctx.oidc.client!.clientId;
       const grantId = ctx.oidc.result?.consent?.grantId
         ?? ctx.oidc.session!.grantIdFor(clientId)
-        ?? (ctx.oidc.session!.accountId ? await latestGrantId(inputs.stores.db, ctx.oidc.session!.accountId, clientId) : undefined);
+        ?? (ctx.oidc.session!.accountId ? await latestGrantId(inputs.db, ctx.oidc.session!.accountId, clientId) : undefined);
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
