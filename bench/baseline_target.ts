@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { configureProvider } from '../src/app.ts';
-import type { SharedSetup } from './gatehouse_target.ts';
-import { listen, type Target } from './listen.ts';
+import type { SharedSetup, Target } from './gatehouse_target.ts';
+import { listen } from '../test/support/listen.ts';
 
 /**
  * The yardstick: Gatehouse's oidc-provider, configured by the same call as in createApp

@@ -1,8 +1,7 @@
 import { defineScope } from '../src/admin/scope_commands.ts';
 import { addGroupMember } from '../src/admin/account_commands.ts';
-import { createClient } from '../src/admin/client_commands.ts';
-import { loadScopeCatalogue } from '../src/storage/enterprise_scopes.ts';
 import { createPerson } from '../test/support/accounts.ts';
+import { registerClient } from '../test/support/clients.ts';
 import { relyingParty } from '../test/support/relying_party.ts';
 import { UserAgent } from '../test/support/user_agent.ts';
 import type { GatehouseTarget } from './gatehouse_target.ts';
@@ -23,8 +22,7 @@ export async function groupCheckSides(target: GatehouseTarget): Promise<{ withCh
   await defineScope(config.loginScope, { group: 'active-people', description: 'Sign in' }, config.loginScope)(db);
   await createPerson(db, { username: 'bench-person', password: 'bench person password' });
   for (const group of ['registrar', 'active-people']) await addGroupMember(group, 'bench-person')(db);
-  const catalogue = await loadScopeCatalogue(db, config.loginScope);
-  const web = (await createClient(catalogue, { name: 'Bench portal', kind: 'web', 'redirect-uri': [CALLBACK], scopes: `openid ${config.loginScope} grades`, consent: 'skip' })(db)).json as { client_id: string; client_secret: string };
+  const web = await registerClient(db, { name: 'Bench portal', kind: 'web', 'redirect-uri': [CALLBACK], scopes: `openid ${config.loginScope} grades`, consent: 'skip' }, config.loginScope);
 
   const rp = await relyingParty(target.url, web, CALLBACK);
   const browser = new UserAgent(CALLBACK);

@@ -1,4 +1,6 @@
-import type { BenchClients, Credentials } from './gatehouse_target.ts';
+import type { BenchClients } from './gatehouse_target.ts';
+import type { RegisteredClient } from '../test/support/clients.ts';
+import { basic } from '../test/support/http.ts';
 import type { HttpRequest } from './load.ts';
 
 export interface PreparedScenario {
@@ -16,7 +18,7 @@ export interface Scenario {
 export const clientCredentials: Scenario = {
   name: 'client credentials',
   prepare: async (url, clients) => {
-    const request = form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server);
+    const request = readTokenRequest(clients.server);
     return {
       request,
       check: async () => {
@@ -37,7 +39,7 @@ export const introspection: Scenario = {
   name: 'introspection',
   prepare: async (url, clients) => {
     // Issued now, on the target itself: the baseline's memory store holds only the last 1000 entries.
-    const issued = await send(url, form('/token', { grant_type: 'client_credentials', scope: 'read' }, clients.server));
+    const issued = await send(url, readTokenRequest(clients.server));
     const request = introspectionOf(String(issued.access_token), clients.resourceServer);
     return {
       request,
@@ -51,17 +53,20 @@ export const introspection: Scenario = {
   },
 };
 
+/** A client credentials grant for `read`. */
+function readTokenRequest(client: RegisteredClient): HttpRequest {
+  return form('/token', { grant_type: 'client_credentials', scope: 'read' }, client);
+}
+
 /** An introspection request for an access token, as a resource server sends it. */
-export function introspectionOf(token: string, resourceServer: Credentials): HttpRequest {
+export function introspectionOf(token: string, resourceServer: RegisteredClient): HttpRequest {
   return form('/token/introspection', { token, token_type_hint: 'access_token' }, resourceServer);
 }
 
-function form(path: string, params: Record<string, string>, client: Credentials): HttpRequest {
-  // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
-  const basic = Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64');
+function form(path: string, params: Record<string, string>, client: RegisteredClient): HttpRequest {
   return {
     path,
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: basic(client.client_id, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(params).toString(),
   };
 }

@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 
 /**
  * A CAS server as far as Gatehouse can tell: /cas/login redirects back to the service with a
@@ -22,7 +21,7 @@ export async function startCasServer(): Promise<CasServer> {
   let person: { user: string; attributes: Record<string, string[]> } = { user: 'nobody', attributes: {} };
   const validations: URLSearchParams[] = [];
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const http = await listen((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://cas.local');
     if (url.pathname === '/cas/login') {
       const service = url.searchParams.get('service') ?? '';
@@ -45,16 +44,11 @@ export async function startCasServer(): Promise<CasServer> {
     }
     res.writeHead(404).end();
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cas`,
+    url: `${http.url}/cas`,
     signInAs: (user, attributes) => { person = { user, attributes }; },
     validations,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-    },
+    close: http.close,
   };
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config.ts';
+import type { Redis } from '../../src/storage/redis.ts';
 import { TEST_POSTGRES_URL } from './env.ts';
 
 export interface TestDatabase {
@@ -37,6 +38,16 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Deletes every key under a prefix: tokens would expire, but a run should not leave them behind. */
+export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 /** A Redis key prefix no other test uses. */

@@ -1,20 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { Provider } from 'oidc-provider';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { openServices, type Services } from '../../src/services.ts';
 import { createApp } from '../../src/app.ts';
-import { createEmbeddedDatabase, createPostgresDatabase, uniqueRedisPrefix, type TestDatabase } from './databases.ts';
+import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from './databases.ts';
 import { TEST_REDIS_URL } from './env.ts';
+import { listen } from './listen.ts';
 
 export interface RunningGatehouse {
   url: string;
   config: Config;
   services: Services;
   provider: Provider;
-  server: Server;
+  /** The prefix of every Redis key this Gatehouse writes (deleted at close). */
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
@@ -35,10 +34,8 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const testDb: TestDatabase | undefined = options.databaseConfig
     ? undefined
     : options.database === 'embedded' ? await createEmbeddedDatabase() : await createPostgresDatabase();
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const http = await listen();
+  const url = http.url;
   const base = loadConfig({ ISSUER: url, LOG_LEVEL: 'silent', ...options.env });
   const config: Config = {
     ...base,
@@ -46,17 +43,19 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     redisUrl: options.redis === false ? undefined : (options.redisUrl ?? TEST_REDIS_URL),
   };
   const services = await openServices(config);
-  const provider = await createApp({ config, logger: createLogger('silent'), ...services, redisPrefix: uniqueRedisPrefix() });
-  server.on('request', provider.callback());
+  const redisPrefix = uniqueRedisPrefix();
+  const provider = await createApp({ config, logger: createLogger(config.logLevel), ...services, redisPrefix });
+  http.serve(provider.callback());
   return {
     url,
     config,
     services,
     provider,
-    server,
+    redisPrefix,
     close: async () => {
-      server.closeAllConnections();
-      server.close();
+      await http.close();
+      // Best effort: a test may have left Redis unreachable, and the keys expire anyway.
+      if (services.redis) await deleteRedisKeys(services.redis, redisPrefix).catch(() => {});
       await services.close();
       await testDb?.drop();
     },

@@ -1,6 +1,4 @@
-import { createServer } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 
 /**
  * Grouper Web Services as far as Gatehouse can tell: the REST "get groups lite" call
@@ -11,15 +9,13 @@ export interface GrouperServer {
   /** The GROUPER_URL to configure, credentials included. */
   url: string;
   members: Map<string, string[]>;
-  requests: number;
   close(): Promise<void>;
 }
 
 export async function startGrouperServer(user = 'gatehouse', password = 's3cret'): Promise<GrouperServer> {
-  const state = { members: new Map<string, string[]>(), requests: 0 };
+  const members = new Map<string, string[]>();
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server = createServer((req, res) => {
-    state.requests += 1;
+  const http = await listen((req, res) => {
     const match = /^\/grouper-ws\/servicesRest\/json\/v2_5_000\/subjects\/([^/]+)\/groups$/.exec(req.url ?? '');
     if (req.headers.authorization !== expected) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="Grouper"' }).end();
@@ -30,7 +26,7 @@ export async function startGrouperServer(user = 'gatehouse', password = 's3cret'
       return;
     }
     const subjectId = decodeURIComponent(match[1]!);
-    const groups = state.members.get(subjectId);
+    const groups = members.get(subjectId);
     const found = groups !== undefined;
     res.writeHead(found ? 200 : 500, {
       'content-type': 'application/json;charset=UTF-8',
@@ -50,16 +46,8 @@ export async function startGrouperServer(user = 'gatehouse', password = 's3cret'
       },
     }));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${user}:${password}@127.0.0.1:${port}/grouper-ws/servicesRest`,
-    members: state.members,
-    get requests() { return state.requests; },
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-    },
-  };
+  const url = new URL('/grouper-ws/servicesRest', http.url);
+  url.username = user;
+  url.password = password;
+  return { url: url.toString(), members, close: http.close };
 }
