@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 export type { Redis };
 
 /**
- * One ioredis connection. Commands fail at once while Redis is down (no offline queue, one
- * retry) so a request gets a 503 instead of hanging; ioredis keeps reconnecting meanwhile.
+ * One ioredis connection, not yet connected. Commands fail at once while Redis is down (no
+ * offline queue, one retry) so a request gets a 503 instead of hanging; ioredis keeps
+ * reconnecting meanwhile.
  */
-export async function openRedis(url: string): Promise<Redis> {
+export function createRedis(url: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     // Commands issued in one turn of the event loop (the saves of concurrent token requests)
@@ -19,6 +20,12 @@ export async function openRedis(url: string): Promise<Redis> {
   });
   // Without a listener ioredis prints every failed reconnect; readiness reports it instead.
   redis.on('error', () => {});
+  return redis;
+}
+
+/** createRedis, connected: start-up fails if Redis cannot be reached. */
+export async function openRedis(url: string): Promise<Redis> {
+  const redis = createRedis(url);
   await redis.connect();
   return redis;
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis as RedisClient } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
-import { openRedis, type Redis } from '../../src/storage/redis.ts';
-import { createEmbeddedDatabase, createPostgresDatabase, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
+import { createRedis, openRedis, type Redis } from '../../src/storage/redis.ts';
+import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
 /**
@@ -48,8 +47,7 @@ async function openRedisBackend(): Promise<RedisBackend> {
     prefix,
     adapter: (model) => adapterFor({ db: sql.db.knex, redis, redisPrefix: prefix }, model),
     close: async () => {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteRedisKeys(redis, prefix);
       redis.disconnect();
       await sql.close();
     },
@@ -68,15 +66,6 @@ function artifact(kind: string, extra: AdapterPayload = {}): AdapterPayload {
 
 function code(extra: AdapterPayload = {}): AdapterPayload {
   return artifact('AuthorizationCode', extra);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
@@ -190,11 +179,11 @@ describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
       const id = randomUUID();
       await adapter.upsert(id, artifact(model), 60);
       await adapter.consume(id);
-      expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+      await expect(adapter.consume(id)).rejects.toMatchObject({ error: 'invalid_grant' });
     });
 
     test('consuming an unknown id is rejected', async () => {
-      expect(await rejection(backend.adapter(model).consume(randomUUID()))).toMatchObject({ error: 'invalid_grant' });
+      await expect(backend.adapter(model).consume(randomUUID())).rejects.toMatchObject({ error: 'invalid_grant' });
     });
 
     test('of 50 concurrent consumes exactly one succeeds', async () => {
@@ -217,7 +206,7 @@ describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
       const { consumed } = (await adapter.find(id)) ?? {};
       await adapter.upsert(id, artifact(model, { nonce: 'saved-again' }), 60);
       expect(await adapter.find(id)).toEqual({ ...artifact(model, { nonce: 'saved-again' }), consumed });
-      expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+      await expect(adapter.consume(id)).rejects.toMatchObject({ error: 'invalid_grant' });
     });
   });
 });
@@ -271,7 +260,7 @@ describe('storage adapter on Redis, with markers in Postgres', () => {
     expect(await backend.redis.hdel(`${backend.prefix}AuthorizationCode:${id}`, 'consumed')).toBe(1);
 
     expect(await adapter.find(id)).toEqual({ ...code(), consumed });
-    expect(await rejection(adapter.consume(id))).toMatchObject({ error: 'invalid_grant' });
+    await expect(adapter.consume(id)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 });
 
@@ -281,15 +270,8 @@ describe('storage adapter during a backend outage', () => {
 
   beforeAll(async () => {
     deadDb = await openDatabase({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
-    // As openRedis builds it, but nothing listens on port 1 (and openRedis would wait to connect).
-    deadRedis = new RedisClient('redis://127.0.0.1:1', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 3000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    });
-    deadRedis.on('error', () => {});
+    // As the provider builds it, but nothing listens on port 1 (openRedis would fail to connect).
+    deadRedis = createRedis('redis://127.0.0.1:1');
   });
 
   afterAll(async () => {
@@ -299,17 +281,17 @@ describe('storage adapter during a backend outage', () => {
 
   test('an unreachable Postgres answers 503 temporarily_unavailable', async () => {
     const adapter = adapterFor({ db: deadDb.knex }, 'AuthorizationCode');
-    expect(await rejection(adapter.find(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
-    expect(await rejection(adapter.consume(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    await expect(adapter.find(randomUUID())).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    await expect(adapter.consume(randomUUID())).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
   });
 
   test('an unreachable Redis answers 503 temporarily_unavailable', async () => {
     const stores = { db: deadDb.knex, redis: deadRedis, redisPrefix: uniqueRedisPrefix() };
     const sessions = adapterFor(stores, 'Session');
-    expect(await rejection(sessions.find(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
-    expect(await rejection(sessions.upsert(randomUUID(), { kind: 'Session', uid: randomUUID() }, 60)))
+    await expect(sessions.find(randomUUID())).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    await expect(sessions.upsert(randomUUID(), { kind: 'Session', uid: randomUUID() }, 60)).rejects
       .toMatchObject({ status: 503, error: 'temporarily_unavailable' });
     const codes = adapterFor(stores, 'AuthorizationCode');
-    expect(await rejection(codes.consume(randomUUID()))).toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    await expect(codes.consume(randomUUID())).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
   });
 });
