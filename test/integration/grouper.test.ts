@@ -33,7 +33,7 @@ afterAll(async () => {
 test('groups and enterprise scopes come from Grouper WS, and follow its changes after the cache', async () => {
   const browser = new UserAgent(CB);
   const request = await portal.begin({ scope: 'openid groups auth-cas grades' });
-  const callback = await browser.submit(await browser.open(request.url), '/login', { username: 'alice', password: 'alice password' });
+  const callback = await browser.signIn(request.url, 'alice', 'alice password');
   const tokens = await portal.finish(callback.url, request);
   expect(tokens.scope).toBe('auth-cas grades');
   const introspect = async () => (await introspectAt(gh.url, tokens.access_token, api)).body;
@@ -63,7 +63,7 @@ test('userinfo groups claim lists the Grouper groups', async () => {
   grouper.members.set('alice', ['apps:registrar:staff', 'org:library']);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const request = await portal.begin({ scope: 'openid groups' });
-  const callback = await browser.submit(await browser.open(request.url), '/login', { username: 'alice', password: 'alice password' });
+  const callback = await browser.signIn(request.url, 'alice', 'alice password');
   const tokens = await portal.finish(callback.url, request);
   const userinfo = await oidc.fetchUserInfo(portal.config, tokens.access_token, oidc.skipSubjectCheck);
   expect(userinfo.groups).toEqual(['apps:registrar:staff', 'org:library']);

@@ -8,7 +8,7 @@ const CB = 'https://portal.example.edu/cb';
 
 async function attempt(rp: RelyingParty, username: string, password: string): Promise<Step> {
   const browser = new UserAgent(CB);
-  return browser.submit(await browser.open((await rp.begin()).url), '/login', { username, password });
+  return browser.signIn((await rp.begin()).url, username, password);
 }
 
 describe.each([

@@ -23,7 +23,7 @@ describe('RP-initiated logout', () => {
 
   async function signedIn(browser: UserAgent): Promise<string> {
     const request = await portal.begin();
-    const callback = await browser.submit(page(await browser.open(request.url)), '/login', { username: 'alice', password: 'correct horse battery' });
+    const callback = await browser.signIn(request.url, 'alice', 'correct horse battery');
     return (await portal.finish(callback.url, request)).id_token!;
   }
 

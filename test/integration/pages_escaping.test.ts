@@ -2,7 +2,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty } from '../support/relying_party.ts';
-import { UserAgent } from '../support/user_agent.ts';
+import { UserAgent, page } from '../support/user_agent.ts';
 import { ClientStore } from '../../src/storage/clients.ts';
 
 const CB = 'https://app.example.edu/cb';
@@ -19,15 +19,13 @@ test('client_name and login_hint are escaped on the login and consent pages', as
   const client = await registerClient(db, { name: '<script>alert("name")</script>', kind: 'web', 'redirect-uri': [CB], 'logo-uri': 'https://cdn.example.edu/logo.png' });
   const rp = await relyingParty(gh.url, client, CB);
   const browser = new UserAgent(CB);
-  const login = await browser.open((await rp.begin({ login_hint: '"><img src=x onerror=alert(1)>' })).url);
-  if (login.kind !== 'page') throw new Error('expected the login page');
+  const login = page(await browser.open((await rp.begin({ login_hint: '"><img src=x onerror=alert(1)>' })).url));
   expect(login.html).not.toContain('<script>alert');
   expect(login.html).toContain('&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;');
   expect(login.html).not.toContain('<img src=x');
   expect(login.html).toContain('value="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"');
 
-  const consent = await browser.submit(login, '/login', { username: 'alice', password: 'correct horse battery' });
-  if (consent.kind !== 'page') throw new Error('expected the consent page');
+  const consent = page(await browser.submit(login, '/login', { username: 'alice', password: 'correct horse battery' }));
   expect(consent.html).toContain('<img class="logo" src="https://cdn.example.edu/logo.png"');
   expect(consent.html).not.toContain('<script>alert');
 });
@@ -42,14 +40,12 @@ test('a logo that is not https is never put on the page; a script URL makes the 
 
   await store.save({ ...stored, logo_uri: 'http://cdn.example.edu/logo.png' });
   const browser = new UserAgent(CB);
-  const consent = await browser.submit(await browser.open((await rp.begin({ prompt: 'consent' })).url), '/login', { username: 'alice', password: 'correct horse battery' });
-  if (consent.kind !== 'page') throw new Error('expected the consent page');
+  const consent = page(await browser.signIn((await rp.begin({ prompt: 'consent' })).url, 'alice', 'correct horse battery'));
   expect(consent.html).toContain('Allow access?');
   expect(consent.html).not.toContain('class="logo"');
 
   await store.save({ ...stored, logo_uri: 'javascript:alert(1)' });
-  const refused = await new UserAgent(CB).open((await rp.begin()).url);
-  if (refused.kind !== 'page') throw new Error('expected an error page');
+  const refused = page(await new UserAgent(CB).open((await rp.begin()).url));
   expect(refused.status).toBe(400);
   expect(refused.html).not.toContain('javascript:');
 });

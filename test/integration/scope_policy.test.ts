@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function signIn(person: string, scope: string, rp = portal, extra: Record<string, string> = {}) {
   const browser = new UserAgent(rp.redirectUri);
   const request = await rp.begin({ scope, ...extra });
-  const consent = page(await browser.submit(page(await browser.open(request.url)), '/login', { username: person, password: `${person} password` }));
+  const consent = page(await browser.signIn(request.url, person, `${person} password`));
   const callback = await browser.submit(consent, '/confirm');
   if (callback.kind !== 'callback') throw new Error(page(callback).html);
   const error = new URL(callback.url).searchParams.get('error');
@@ -137,7 +137,7 @@ describe('access token formats', () => {
     const rp = await relyingParty(gh.url, client, 'https://jwt.example.edu/cb');
     const browser = new UserAgent(rp.redirectUri);
     const request = await rp.begin({ scope: 'openid auth-cas read course_org' });
-    const callback = await browser.submit(page(await browser.open(request.url)), '/login', { username: 'alice', password: 'alice password' });
+    const callback = await browser.signIn(request.url, 'alice', 'alice password');
     const tokens = await rp.finish(callback.url, request);
     expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ typ: 'at+jwt', alg: 'RS256' });
     const { payload } = await jwtVerify(tokens.access_token, jwks(), { issuer: gh.url, audience: gh.url, typ: 'at+jwt' });

@@ -34,6 +34,11 @@ export class UserAgent {
     return this.#follow(await this.#request(url, { method: 'GET' }), url);
   }
 
+  /** Opens an authorization request and signs in on the login page it leads to. */
+  async signIn(url: string, username: string, password: string): Promise<Step> {
+    return this.submit(await this.open(url), '/login', { username, password });
+  }
+
   /** Submits the form whose action ends with `actionSuffix` on the page, with extra fields. */
   async submit(page: Step, actionSuffix: string, fields: Record<string, string> = {}): Promise<Step> {
     if (page.kind !== 'page') throw new Error(`expected a page, got ${page.url}`);
