@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
-import { basic, postForm } from '../support/http.ts';
+import { clientCredentials } from '../support/http.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { verifyPassword } from '../../src/identity/passwords.ts';
 
@@ -39,7 +39,7 @@ describe('on the embedded database, while the provider runs', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const client = JSON.parse(run.stdout) as { client_id: string; client_secret: string; allowed_scopes: string };
     expect(client.allowed_scopes).toBe('auth-none read');
-    const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(client.client_id, client.client_secret));
+    const response = await clientCredentials(gh.url, client, { scope: 'read' });
     expect(response.status).toBe(200);
   });
 

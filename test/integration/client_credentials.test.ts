@@ -1,6 +1,6 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { basic, postForm } from '../support/http.ts';
+import { basic, clientCredentials } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
 import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
 import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => gh.close());
 
 const token = (form: Record<string, string>, client: RegisteredClient = server) =>
-  postForm(`${gh.url}/token`, { grant_type: 'client_credentials', ...form }, basic(client.client_id, client.client_secret));
+  clientCredentials(gh.url, client, form);
 
 test('a server client gets an opaque bearer token carrying the scopes it asked for', async () => {
   const response = await token({ scope: 'auth-none read' });
@@ -43,7 +43,7 @@ test('an unknown scope is invalid_scope too', async () => {
 });
 
 test('a wrong secret is invalid_client with 401', async () => {
-  const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials' }, basic(server.client_id, 'not-the-secret'));
+  const response = await clientCredentials(gh.url, basic(server.client_id, 'not-the-secret'));
   expect(response.status).toBe(401);
   expect(response.body.error).toBe('invalid_client');
 });
@@ -64,7 +64,7 @@ test('a change made by the CLI takes effect at once (cached clients are dropped 
   const catalogue = await loadScopeCatalogue(db, 'auth-cas');
   const client = await registerClient(db, { name: 'Changing', kind: 'server', scopes: 'read' });
   const auth = basic(client.client_id, client.client_secret);
-  const asked = (scope: string, authorization = auth) => postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope }, authorization);
+  const asked = (scope: string, authorization = auth) => clientCredentials(gh.url, authorization, { scope });
   expect((await asked('update')).body.error).toBe('invalid_scope');
 
   await updateClient(db, catalogue, client.client_id, { scopes: 'read update' });

@@ -3,7 +3,7 @@ import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, type Step } from '../support/user_agent.ts';
-import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
+import { basic, clientCredentials, introspect as introspectAt, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
 
 const WEB_CB = 'https://portal.example.edu/cb';
@@ -167,7 +167,7 @@ describe('refresh tokens', () => {
 
   test('client credentials never yield a refresh token', async () => {
     const server = await registerClient(gh.services.database.knex, { name: 'Job', kind: 'server', scopes: 'read' });
-    const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(server.client_id, server.client_secret));
+    const response = await clientCredentials(gh.url, server, { scope: 'read' });
     expect(response.body.refresh_token).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
+import { basic, clientCredentials, introspect as introspectAt, postForm } from '../support/http.ts';
 
 let gh: RunningGatehouse;
 let server: RegisteredClient;
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => gh.close());
 
 async function issue(client: RegisteredClient = server, scope = 'auth-none read'): Promise<string> {
-  const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope }, basic(client.client_id, client.client_secret));
+  const response = await clientCredentials(gh.url, client, { scope });
   expect(response.status).toBe(200);
   return String(response.body.access_token);
 }

@@ -2,7 +2,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { basic, introspect as introspectAt, postForm, toJson } from '../support/http.ts';
+import { clientCredentials, introspect as introspectAt, toJson } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-const token = () => postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(server.client_id, server.client_secret));
+const token = () => clientCredentials(gh.url, server, { scope: 'read' });
 const introspect = (value: string) => introspectAt(gh.url, value, api);
 
 /** Retries until the request succeeds: recovery needs no restart, only the backend back. */

@@ -4,7 +4,7 @@ import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
-import { basic, introspect as introspectAt, postForm } from '../support/http.ts';
+import { clientCredentials, introspect as introspectAt } from '../support/http.ts';
 import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 
@@ -93,7 +93,7 @@ describe('client credentials', () => {
     job = await registerClient(db, { name: 'Job', kind: 'server', scopes: 'auth-none read' });
     orgJob = await registerClient(db, { name: 'Registrar sync', kind: 'server', scopes: 'auth-none grades user_org', org: ['user_org=Harvard'] });
   });
-  const token = (client: RegisteredClient, scope: string) => postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope }, basic(client.client_id, client.client_secret));
+  const token = (client: RegisteredClient, scope: string) => clientCredentials(gh.url, client, { scope });
 
   test('the login scope is invalid_scope for a server', async () => {
     const response = await token(job, 'auth-cas read');
@@ -148,7 +148,7 @@ describe('access token formats', () => {
   test('a restricted application always gets JWTs signed with the restricted key, which /jwks does not publish', async () => {
     const db = gh.services.database.knex;
     const client = await registerClient(db, { name: 'Restricted', kind: 'server', scopes: 'auth-none read', restricted: true });
-    const response = await postForm(`${gh.url}/token`, { grant_type: 'client_credentials', scope: 'read' }, basic(client.client_id, client.client_secret));
+    const response = await clientCredentials(gh.url, client, { scope: 'read' });
     const token = String(response.body.access_token);
     const { kid } = decodeProtectedHeader(token);
     const main = (await (await fetch(`${gh.url}/jwks`)).json()) as { keys: { kid: string }[] };

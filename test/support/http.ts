@@ -31,6 +31,15 @@ export async function toJson(response: Response): Promise<JsonResponse> {
   return { status: response.status, headers: response.headers, body, text };
 }
 
+/**
+ * A client credentials grant (RFC 6749 §4.4) at the token endpoint, with the client's id and
+ * secret as HTTP Basic, or with the Authorization header given instead.
+ */
+export function clientCredentials(issuer: string, client: { client_id: string; client_secret: string } | string, params: Record<string, string> = {}): Promise<JsonResponse> {
+  const authorization = typeof client === 'string' ? client : basic(client.client_id, client.client_secret);
+  return postForm(`${issuer}/token`, { grant_type: 'client_credentials', ...params }, authorization);
+}
+
 /** RFC 7662 introspection, authenticated as `resourceServer`, as a resource server calls it. */
 export function introspect(issuer: string, token: string, resourceServer: { client_id: string; client_secret: string }): Promise<JsonResponse> {
   return postForm(`${issuer}/token/introspection`, { token }, basic(resourceServer.client_id, resourceServer.client_secret));
