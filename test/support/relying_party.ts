@@ -1,5 +1,4 @@
 import * as oidc from 'openid-client';
-import type { RegisteredClient } from './clients.ts';
 
 export { oidc };
 
@@ -41,5 +40,3 @@ export async function relyingParty(issuer: string, client: { client_id: string; 
       oidc.authorizationCodeGrant(config, new URL(callbackUrl), { pkceCodeVerifier: request.verifier, expectedState: request.state }),
   };
 }
-
-export type { RegisteredClient };
