@@ -22,9 +22,7 @@ export type RawResult = { duration: number } & Record<string, unknown>;
 
 export interface LoadResult {
   requests: number;
-  seconds: number;
   reqPerSec: number;
-  p50Ms: number;
   p99Ms: number;
   non2xx: number;
   errors: number;
@@ -72,9 +70,7 @@ export function summarize(runs: RawResult[]): LoadResult {
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]));
   return {
     requests: result.requests.total,
-    seconds,
     reqPerSec: result.requests.total / seconds,
-    p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,

@@ -39,7 +39,7 @@ export function table(results: ScenarioResult[]): string {
 }
 
 /** The live group check may cost at most this share of introspection throughput (warm cache). */
-export const GROUP_CHECK_MAX_COST = 0.2;
+const GROUP_CHECK_MAX_COST = 0.2;
 
 export function groupCheckReport(withCheck: Measured, withoutCheck: Measured): string {
   const ratio = pairedRatio(withCheck, withoutCheck);

@@ -1,6 +1,6 @@
 import { startGatehouseTarget } from './gatehouse_target.ts';
 import { startBaselineTarget } from './baseline_target.ts';
-import { compare } from './compare.ts';
+import { compare, type ComparePlan } from './compare.ts';
 import { clientCredentials, introspection, type Scenario } from './scenarios.ts';
 import { belowTarget, groupCheckReport, table, TARGET_RATIO, type ScenarioResult } from './report.ts';
 import { groupCheckSides } from './group_check.ts';
@@ -19,6 +19,7 @@ const ROUND_SECONDS = Math.round(SECONDS / ROUNDS);
 // Long enough for JIT, the knex pool and ioredis to reach steady state; not counted.
 const WARMUP_SECONDS = 2;
 const SCENARIOS: Scenario[] = [clientCredentials, introspection];
+const PLAN: ComparePlan = { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, roundSeconds: ROUND_SECONDS };
 
 async function main(): Promise<void> {
   const gatehouse = await startGatehouseTarget();
@@ -34,12 +35,7 @@ async function main(): Promise<void> {
         for (const each of prepared) await each.check();
         process.stderr.write(`${scenario.name}: ${targets.map((t) => `${t.name} ${t.url}`).join(', ')}...\n`);
         const sides = targets.map((target, index) => ({ name: `${scenario.name} on ${target.name}`, url: target.url, request: prepared[index]!.request }));
-        const [onGatehouse, onBaseline] = await compare(sides, {
-          connections: CONNECTIONS,
-          warmupSeconds: WARMUP_SECONDS,
-          rounds: ROUNDS,
-          roundSeconds: ROUND_SECONDS,
-        });
+        const [onGatehouse, onBaseline] = await compare(sides, PLAN);
         // Still the same answer after the run: the numbers are for the intended response, not a degraded one.
         for (const each of prepared) await each.check();
         results.push({ scenario: scenario.name, gatehouse: onGatehouse!, baseline: onBaseline! });
@@ -50,12 +46,7 @@ async function main(): Promise<void> {
       console.log(failed.length ? `\nFAIL: below ${TARGET_RATIO} of baseline throughput: ${failed.join(', ')}` : '\nPASS: every scenario meets the target');
 
       process.stderr.write('live group check: a person token, with and without it...\n');
-      const [withCheck, withoutCheck] = await compare([groupCheck.withCheck, groupCheck.withoutCheck], {
-        connections: CONNECTIONS,
-        warmupSeconds: WARMUP_SECONDS,
-        rounds: ROUNDS,
-        roundSeconds: ROUND_SECONDS,
-      });
+      const [withCheck, withoutCheck] = await compare([groupCheck.withCheck, groupCheck.withoutCheck], PLAN);
       await groupCheck.check();
       console.log(`\n${groupCheckReport(withCheck!, withoutCheck!)}`);
     } finally {
