@@ -16,9 +16,11 @@ import { adapterFactory } from './storage/adapter_router.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { cacheClientFind } from './provider/cached_clients.ts';
+import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { rfcErrorCodes } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
+import { logBackchannelLogout } from './provider/backchannel_logout.ts';
 import { findAccount } from './provider/find_account.ts';
 import { AccountStore } from './storage/accounts.ts';
 import { groupSource } from './identity/group_source.ts';
@@ -86,17 +88,20 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
   const { provider, accounts, scopeService, cookieKeys, keys } = await configureProvider(config, db, { adapter: adapterFactory({ db, redis, redisPrefix }) });
   cacheClientFind(provider, deps.clientCache);
+  const publicKeys = { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) };
+  acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted], db });
   const catalogue = scopeCatalogue(config.loginScope);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
   });
+  logBackchannelLogout(provider, logger);
   provider.use(securityHeaders);
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
-  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) })));
+  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, publicKeys)));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,

@@ -20,6 +20,10 @@ interface TokenEntity {
  * the institution's APIs, identified by the issuer URL. oidc-provider asks here what that
  * resource accepts, at the authorization request, at sign-in, at code exchange and at each
  * refresh, so this is where the scope policy decides, with the person's live groups.
+ *
+ * A person's token for the issuer carries the OIDC scopes too, so that one token serves the
+ * APIs and userinfo (see userinfo_tokens.ts); a token request that names its `resource`
+ * explicitly is narrowed to the API scopes (RFC 8707 section 2.2).
  */
 export function resourceIndicators(issuer: string, scopes: ScopeService, keys: AccessTokenKeys) {
   return {
@@ -45,8 +49,9 @@ export function resourceIndicators(issuer: string, scopes: ScopeService, keys: A
       if (!decision.ok) throw new errors.InvalidScope(decision.description, decision.scope);
       const { restricted, access_token_format: format } = client as { restricted?: boolean; access_token_format?: string };
       const jwt = restricted === true || format === 'jwt';
+      const narrowed = ctx.oidc.route === 'token' && ctx.oidc.params?.resource !== undefined;
       return {
-        scope: decision.granted.filter((scope) => !OIDC_SCOPES.has(scope)).join(' '),
+        scope: (narrowed ? decision.granted.filter((scope) => !OIDC_SCOPES.has(scope)) : decision.granted).join(' '),
         audience: resource,
         accessTokenTTL: flow === 'client_credentials' ? TTL.ClientCredentials : TTL.AccessToken,
         accessTokenFormat: jwt ? 'jwt' : 'opaque',

@@ -35,13 +35,13 @@ test('groups and enterprise scopes come from Grouper WS, and follow its changes 
   const request = await portal.begin({ scope: 'openid groups auth-cas grades' });
   const callback = await browser.signIn(request.url, 'alice', 'alice password');
   const tokens = await portal.finish(callback.url, request);
-  expect(tokens.scope).toBe('auth-cas grades');
+  expect(tokens.scope).toBe('openid groups auth-cas grades');
   const introspect = async () => (await introspectAt(gh.url, tokens.access_token, api)).body;
-  expect(await introspect()).toMatchObject({ active: true, scope: 'auth-cas grades' });
+  expect(await introspect()).toMatchObject({ active: true, scope: 'openid groups auth-cas grades' });
 
   grouper.members.set('alice', ['org:library']);
   await new Promise((resolve) => setTimeout(resolve, 1200));
-  expect(await introspect()).toMatchObject({ active: true, scope: 'auth-cas' });
+  expect(await introspect()).toMatchObject({ active: true, scope: 'openid groups auth-cas' });
 });
 
 test('the Grouper client sends HTTP Basic from the URL and reads SUBJECT_NOT_FOUND as no groups', async () => {

@@ -47,11 +47,11 @@ async function signIn(person: string, scope: string, rp = portal, extra: Record<
 test('a member gets the enterprise scope; introspection names scope, client, sub, username, filters and more', async () => {
   const { consent, tokens } = await signIn('alice', 'openid auth-cas grades read course_org', portal, { prompt: 'consent' });
   expect(consent.html).toContain('<span class="scope-description">See and change your grades</span> <code class="scope-name">grades</code>');
-  expect(tokens!.scope).toBe('auth-cas grades read course_org');
+  expect(tokens!.scope).toBe('openid auth-cas grades read course_org');
   const body = await introspect(tokens!.access_token);
   expect(body).toMatchObject({
     active: true,
-    scope: 'auth-cas grades read course_org',
+    scope: 'openid auth-cas grades read course_org',
     client_id: portal.config.clientMetadata().client_id,
     sub: tokens!.claims()!.sub,
     username: 'alice',
@@ -67,13 +67,13 @@ test('a non-member is down-scoped: the scope is dropped, not refused, and not sh
   const { consent, tokens } = await signIn('bob', 'openid auth-cas grades read');
   expect(consent.html).not.toContain('grades');
   expect(consent.html).toContain('<code class="scope-name">read</code>');
-  expect(tokens!.scope).toBe('auth-cas read');
-  expect((await introspect(tokens!.access_token)).scope).toBe('auth-cas read');
+  expect(tokens!.scope).toBe('openid auth-cas read');
+  expect((await introspect(tokens!.access_token)).scope).toBe('openid auth-cas read');
 });
 
 test('an org filter the client has no organization for is dropped', async () => {
   const { tokens } = await signIn('alice', 'openid read user_org course_org', portal, { prompt: 'consent' });
-  expect(tokens!.scope).toBe('read course_org');
+  expect(tokens!.scope).toBe('openid read course_org');
 });
 
 test('a scope outside the client\'s allowed scopes, or auth-none in a user flow, is invalid_scope', async () => {
@@ -112,14 +112,14 @@ describe('client credentials', () => {
 test('membership is live: removed from a group, the scope is gone at the next introspection after the cache; removed from the login group, the token is inactive and cannot be refreshed', async () => {
   const db = gh.services.database.knex;
   const { tokens } = await signIn('carol', 'openid auth-cas grades read offline_access', portal, { prompt: 'consent' });
-  expect((await introspect(tokens!.access_token)).scope).toBe('auth-cas grades read');
+  expect((await introspect(tokens!.access_token)).scope).toBe('openid auth-cas grades read offline_access');
 
   await removeGroupMember('registrar', 'carol')(db);
   await sleep(1200);
-  expect(await introspect(tokens!.access_token)).toMatchObject({ active: true, scope: 'auth-cas read' });
+  expect(await introspect(tokens!.access_token)).toMatchObject({ active: true, scope: 'openid auth-cas read offline_access' });
   const { oidc } = await import('../support/relying_party.ts');
   const refreshed = await oidc.refreshTokenGrant(portal.config, tokens!.refresh_token!);
-  expect(refreshed.scope).toBe('auth-cas read');
+  expect(refreshed.scope).toBe('openid auth-cas read offline_access');
 
   await removeGroupMember('active-people', 'carol')(db);
   await sleep(1200);
@@ -141,7 +141,7 @@ describe('access token formats', () => {
     const tokens = await rp.finish(callback.url, request);
     expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ typ: 'at+jwt', alg: 'RS256' });
     const { payload } = await jwtVerify(tokens.access_token, jwks(), { issuer: gh.url, audience: gh.url, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ scope: 'auth-cas read course_org', client_id: client.client_id, sub: tokens.claims()!.sub, filters: ['course_org:MITx'], username: 'alice' });
+    expect(payload).toMatchObject({ scope: 'openid auth-cas read course_org', client_id: client.client_id, sub: tokens.claims()!.sub, filters: ['course_org:MITx'], username: 'alice' });
     await expect(jwtVerify(tokens.access_token, restrictedJwks())).rejects.toThrow();
   });
 
