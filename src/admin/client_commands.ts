@@ -22,6 +22,7 @@ export interface ClientFlags {
   org?: string[] | undefined;
   'new-secret'?: boolean | undefined;
   'logo-uri'?: string | undefined;
+  'backchannel-logout-uri'?: string | undefined;
 }
 
 export const CLIENT_FLAG_OPTIONS = {
@@ -36,6 +37,7 @@ export const CLIENT_FLAG_OPTIONS = {
   org: { type: 'string', multiple: true },
   'new-secret': { type: 'boolean' },
   'logo-uri': { type: 'string' },
+  'backchannel-logout-uri': { type: 'string' },
 } as const;
 
 export type Catalogue = ReadonlyMap<string, ScopeEntry>;
@@ -107,6 +109,8 @@ function specFrom(flags: ClientFlags, current: StoredClient | undefined): Client
     accessTokenFormat: oneOf('--access-token-format', flags['access-token-format'] ?? current?.access_token_format ?? 'opaque', ACCESS_TOKEN_FORMATS),
     organizations: flags.org ? parseOrganizations(flags.org) : (current?.organizations ?? {}),
     logoUri: flags['logo-uri'] ?? current?.logo_uri,
+    // An empty value removes it.
+    backchannelLogoutUri: (flags['backchannel-logout-uri'] ?? current?.backchannel_logout_uri) || undefined,
   };
 }
 

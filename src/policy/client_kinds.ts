@@ -31,6 +31,8 @@ export interface ClientSpec {
   organizations: Organizations;
   /** Shown on the consent page; https only. */
   logoUri?: string | undefined;
+  /** Where OIDC Back-Channel Logout posts a logout token when the person's session ends here. */
+  backchannelLogoutUri?: string | undefined;
 }
 
 /** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */
@@ -55,6 +57,9 @@ export interface ClientMetadata {
   organizations: Organizations;
   access_token_format: AccessTokenFormat;
   logo_uri?: string;
+  backchannel_logout_uri?: string;
+  /** Always true with a back-channel logout URI: the logout token names the session (sid). */
+  backchannel_logout_session_required?: boolean;
 }
 
 const DEFAULT_SCOPES: Record<ClientKind, string[]> = {
@@ -88,6 +93,10 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     throw new ClientSpecError(`a ${spec.kind} client has no redirect URIs: it never sends a browser here`);
   }
   for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) checkRedirectUri(uri);
+  if (spec.backchannelLogoutUri !== undefined) {
+    if (!userFacing) throw new ClientSpecError(`a ${spec.kind} client has no sessions to log out of: it takes no --backchannel-logout-uri`);
+    checkRedirectUri(spec.backchannelLogoutUri, 'a back-channel logout URI');
+  }
   if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError(`--logo-uri must be an https URL: ${spec.logoUri}`);
   const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
   for (const scope of scopes) {
@@ -111,6 +120,8 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     organizations: spec.organizations,
     access_token_format: spec.restricted ? 'jwt' : spec.accessTokenFormat,
     ...(spec.logoUri ? { logo_uri: spec.logoUri } : {}),
+    // With sid, an application signed in twice (two browsers) ends only the session that ended here.
+    ...(spec.backchannelLogoutUri ? { backchannel_logout_uri: spec.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
   };
 }
 
@@ -119,16 +130,16 @@ export function needsSecret(kind: ClientKind): boolean {
   return kind !== 'spa';
 }
 
-function checkRedirectUri(uri: string): void {
+function checkRedirectUri(uri: string, what = 'a redirect URI'): void {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
     throw new ClientSpecError(`not an absolute URL: ${uri}`);
   }
-  if (url.hash) throw new ClientSpecError(`a redirect URI must not have a fragment: ${uri}`);
+  if (url.hash) throw new ClientSpecError(`${what} must not have a fragment: ${uri}`);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ClientSpecError(`a redirect URI must use https (http only for localhost): ${uri}`);
+    throw new ClientSpecError(`${what} must use https (http only for localhost): ${uri}`);
   }
 }

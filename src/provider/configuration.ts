@@ -4,6 +4,7 @@ import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
 import { SCOPE_CLAIMS } from '../policy/claims.ts';
 import { latestGrantId } from '../storage/grants.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout_pages.ts';
+import { operatorFetch } from './backchannel_logout.ts';
 import { resourceIndicators, type AccessTokenKeys } from './resource_server.ts';
 import type { ScopeService } from './scope_service.ts';
 import { extraTokenClaims } from './token_claims.ts';
@@ -67,7 +68,9 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
       resourceIndicators: resourceIndicators(inputs.issuer, inputs.scopeService, inputs.accessTokenKeys),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      backchannelLogout: { enabled: true },
     },
+    fetch: operatorFetch,
     findAccount: inputs.findAccount,
     extraTokenClaims: extraTokenClaims(inputs.scopeService),
     discovery: { restricted_jwks_uri: `${inputs.issuer}/jwks/restricted` },

@@ -60,6 +60,21 @@ describe('on the embedded database, while the provider runs', () => {
     expect(missing).toMatchObject({ code: 2, stdout: '', stderr: `gatehouse: no client ${created.client_id}\n` });
   });
 
+  test('a back-channel logout URI is set, shown, listed and removed', async () => {
+    const uri = 'https://portal.example.edu/redirect_uri?logout=backchannel';
+    const created = JSON.parse((await gatehouse(['clients', 'create', '--name', 'Portal', '--kind', 'web', '--redirect-uri', 'https://portal.example.edu/cb', '--backchannel-logout-uri', uri, '--json'], env)).stdout) as { client_id: string };
+    const shown = JSON.parse((await gatehouse(['clients', 'show', created.client_id, '--json'], env)).stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({ backchannel_logout_uri: uri, backchannel_logout_session_required: true });
+    const listed = JSON.parse((await gatehouse(['clients', 'list', '--json'], env)).stdout) as Record<string, unknown>[];
+    expect(listed.find((c) => c.client_id === created.client_id)).toMatchObject({ backchannel_logout_uri: uri });
+
+    const refused = await gatehouse(['clients', 'update', created.client_id, '--backchannel-logout-uri', 'http://portal.example.edu/logout'], env);
+    expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: a back-channel logout URI must use https (http only for localhost): http://portal.example.edu/logout\n' });
+    const removed = JSON.parse((await gatehouse(['clients', 'update', created.client_id, '--backchannel-logout-uri', '', '--json'], env)).stdout) as Record<string, unknown>;
+    expect(removed).not.toHaveProperty('backchannel_logout_uri');
+    expect(removed).not.toHaveProperty('backchannel_logout_session_required');
+  });
+
   test('keys list shows the signing keys without private material', async () => {
     const run = await gatehouse(['keys', 'list', '--json'], env);
     const keys = JSON.parse(run.stdout) as { alg: string; purpose: string }[];

@@ -46,6 +46,10 @@ test.each([
   [{ redirectUris: ['http://app.example.edu/cb'] }, 'a redirect URI must use https (http only for localhost): http://app.example.edu/cb'],
   [{ postLogoutRedirectUris: ['javascript:alert(1)'] }, 'a redirect URI must use https (http only for localhost): javascript:alert(1)'],
   [{ scopes: ['openid', 'admin'] }, 'unknown scope "admin": see the scope catalogue in the README'],
+  [{ backchannelLogoutUri: 'http://app.example.edu/logout' }, 'a back-channel logout URI must use https (http only for localhost): http://app.example.edu/logout'],
+  [{ backchannelLogoutUri: 'https://app.example.edu/logout#x' }, 'a back-channel logout URI must not have a fragment: https://app.example.edu/logout#x'],
+  [{ backchannelLogoutUri: 'logout' }, 'not an absolute URL: logout'],
+  [{ kind: 'server', redirectUris: [], backchannelLogoutUri: 'https://app.example.edu/logout' }, 'a server client has no sessions to log out of: it takes no --backchannel-logout-uri'],
 ] as Array<[Partial<ClientSpec>, string]>)('%j is refused: %s', (overrides, message) => {
   expect(() => clientMetadata(spec(overrides), catalogue)).toThrow(new ClientSpecError(message));
 });
@@ -54,4 +58,12 @@ test('http redirect URIs are accepted for loopback development hosts', () => {
   for (const uri of ['http://localhost:8080/cb', 'http://127.0.0.1/cb', 'http://[::1]:3000/cb']) {
     expect(clientMetadata(spec({ redirectUris: [uri] }), catalogue).redirect_uris).toEqual([uri]);
   }
+});
+
+test('a back-channel logout URI is registered with session ids required, and only when given', () => {
+  const uri = 'https://app.example.edu/redirect_uri?logout=backchannel';
+  expect(clientMetadata(spec({ backchannelLogoutUri: uri }), catalogue)).toMatchObject({ backchannel_logout_uri: uri, backchannel_logout_session_required: true });
+  expect(clientMetadata(spec({ backchannelLogoutUri: 'http://127.0.0.1:8080/logout' }), catalogue).backchannel_logout_uri).toBe('http://127.0.0.1:8080/logout');
+  expect(clientMetadata(spec({}), catalogue)).not.toHaveProperty('backchannel_logout_uri');
+  expect(clientMetadata(spec({}), catalogue)).not.toHaveProperty('backchannel_logout_session_required');
 });
