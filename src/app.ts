@@ -18,6 +18,7 @@ import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { securityHeaders } from './security_headers.ts';
 import { rfcErrorCodes } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
 import { logBackchannelLogout } from './provider/backchannel_logout.ts';
@@ -101,7 +102,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   provider.use(errorPages(logger));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
-  provider.use(onlyFor((ctx) => ctx.method === 'GET', ownRoutes(deps, metrics, publicKeys)));
+  provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, publicKeys)));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,
@@ -119,19 +120,6 @@ function onlyFor(applies: (ctx: Context) => boolean, router: Router): Middleware
   const middleware = router.routes() as unknown as Middleware;
   return (ctx, next) => (applies(ctx) ? middleware(ctx, next) : next());
 }
-
-const securityHeaders: Middleware = async (ctx, next) => {
-  await next();
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  // A plain string test: type-is parsing on every token response costs more than it tells.
-  if (ctx.response.type === 'text/html') {
-    const formAction = ["'self'", ...((ctx.state.formActionOrigins as string[] | undefined) ?? [])].join(' ');
-    ctx.set('Content-Security-Policy', `default-src 'none'; style-src 'self'; img-src 'self' https:; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`);
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Cache-Control', 'no-store');
-  }
-};
 
 function observe(metrics: Metrics): Middleware {
   return async (ctx, next) => {
@@ -151,14 +139,15 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
   const router = new Router();
   // Served here rather than by oidc-provider, whose keystore also holds the restricted keys:
   // /jwks must never contain them, or every resource server would accept restricted tokens.
-  router.get('/jwks', (ctx) => {
+  router.get('/jwks', anyOrigin, (ctx) => {
     ctx.type = 'application/jwk-set+json; charset=utf-8';
     ctx.body = { keys: jwks.main };
   });
-  router.get('/jwks/restricted', (ctx) => {
+  router.get('/jwks/restricted', anyOrigin, (ctx) => {
     ctx.type = 'application/jwk-set+json; charset=utf-8';
     ctx.body = { keys: jwks.restricted };
   });
+  router.options(['/jwks', '/jwks/restricted'], anyOrigin);
   router.get('/static/gatehouse.css', (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
@@ -179,6 +168,18 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
   });
   return router;
 }
+
+/**
+ * Public keys are public: browser libraries that verify id_tokens fetch them from any page, as
+ * they fetch discovery (which oidc-provider already opens). No credentials, so `*`.
+ */
+const anyOrigin: Middleware = async (ctx, next) => {
+  ctx.set('Access-Control-Allow-Origin', '*');
+  if (ctx.method !== 'OPTIONS') return next();
+  ctx.set('Access-Control-Allow-Methods', 'GET');
+  ctx.set('Access-Control-Max-Age', '3600');
+  ctx.status = 204;
+};
 
 async function probe(check: () => Promise<unknown>): Promise<'ok' | 'unreachable'> {
   try {

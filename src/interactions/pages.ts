@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { renderPage } from '../pages.ts';
+import { originOf } from '../security_headers.ts';
 
 /**
  * Renders an interaction page. Forms may post only to this origin and, because the answer
@@ -16,16 +17,6 @@ export async function renderInteractionPage(
   ctx.status = status;
   ctx.type = 'html';
   ctx.body = await renderPage(view, data);
-}
-
-function originOf(uri: unknown): string[] {
-  if (typeof uri !== 'string') return [];
-  try {
-    const { origin, protocol } = new URL(uri);
-    return protocol === 'https:' || protocol === 'http:' ? [origin] : [];
-  } catch {
-    return [];
-  }
 }
 
 /** A client's logo is shown only from an https URL; anything else (javascript:, data:, http:) is dropped. */
