@@ -26,7 +26,12 @@ async function main(): Promise<void> {
     }, config.janitorIntervalSeconds * 1000).unref()
     : undefined;
 
+  let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
+    // A second signal is common (Ctrl-C reaches npm and node, and npm forwards it again): one
+    // shutdown, and no default handler left to kill the process halfway through it.
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(janitor);
     server.close();
@@ -35,8 +40,8 @@ async function main(): Promise<void> {
     await services.close();
     process.exit(0);
   };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 }
 
 main().catch((error: unknown) => {
