@@ -19,7 +19,7 @@ import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { securityHeaders } from './security_headers.ts';
-import { rfcErrorCodes } from './provider/rfc_errors.ts';
+import { rfcErrorCodes, sayWhenGrantsExpired } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
 import { logBackchannelLogout } from './provider/backchannel_logout.ts';
 import { findAccount } from './provider/find_account.ts';
@@ -100,6 +100,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(securityHeaders);
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);
+  sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, publicKeys)));
@@ -134,6 +135,7 @@ function observe(metrics: Metrics): Middleware {
 }
 
 const STYLESHEET = readFileSync(new URL('../public/gatehouse.css', import.meta.url));
+const ICON = readFileSync(new URL('../public/favicon.svg', import.meta.url));
 
 function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restricted: JWK[] }): Router {
   const router = new Router();
@@ -148,6 +150,12 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
     ctx.body = { keys: jwks.restricted };
   });
   router.options(['/jwks', '/jwks/restricted'], anyOrigin);
+  // Browsers ask for /favicon.ico on every page whatever the page links; an SVG answers both.
+  router.get(['/favicon.ico', '/static/favicon.svg'], (ctx) => {
+    ctx.type = 'image/svg+xml';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = ICON;
+  });
   router.get('/static/gatehouse.css', (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');

@@ -10,6 +10,7 @@ import { csrfToken, csrfValid } from './csrf.ts';
 import { currentInteraction, interactionClient, type InteractionDetails } from './interaction.ts';
 import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
+import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeLogoUri } from './pages.ts';
 import type { LoginLimits } from './login_limits.ts';
 
@@ -148,5 +149,8 @@ async function showConsent(ctx: Context, deps: InteractionDeps, details: Interac
     clientName: client.name ?? String(details.params.client_id),
     logoUri: safeLogoUri(client.logoUri),
     scopes,
+    // What the page promises must hold: a Grant outlives sign-out, and offline access with it.
+    rememberedDays: Math.round(TTL.Grant / 86_400),
+    offline: scopes.some((scope) => scope.name === 'offline_access'),
   }, details.params.redirect_uri);
 }

@@ -5,6 +5,7 @@ import { SqlAdapter } from './sql_adapter.ts';
 import { RedisAdapter } from './redis_adapter.ts';
 import { ConsumedMarkers } from './consumed_markers.ts';
 import { GuardedAdapter } from './guarded_adapter.ts';
+import { keptAfterExpiry } from './kept_after_expiry.ts';
 
 /** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
 const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
@@ -17,6 +18,9 @@ const KEY_SPACE: Readonly<Record<string, string>> = { AccessToken: 'AccessToken'
 
 /** Short-lived models whose single use must survive a Redis failover (see ConsumedMarkers). */
 const CONSUMABLE_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/** How long an expired record is kept (seconds): a code copied by hand is often redeemed late. */
+const KEPT_AFTER_EXPIRY: Readonly<Record<string, number>> = { AuthorizationCode: 10 * 60 };
 
 export interface Stores {
   db: Knex;
@@ -35,7 +39,8 @@ export function adapterFor(stores: Stores, model: string): Adapter {
       markers: CONSUMABLE_MODELS.has(model) ? new ConsumedMarkers(db) : undefined,
     })
     : new SqlAdapter(db, model);
-  return new GuardedAdapter(inner);
+  const kept = KEPT_AFTER_EXPIRY[model];
+  return new GuardedAdapter(kept ? keptAfterExpiry(inner, kept) : inner);
 }
 
 /** The `adapter` option of oidc-provider. */

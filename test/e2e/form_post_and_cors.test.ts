@@ -27,14 +27,18 @@ afterAll(async () => {
   await gh?.close();
 });
 
-/** A page that records every CSP violation Chromium reports. */
-async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<{ page: Page; violations: string[] }> {
+/** A page that records every CSP violation Chromium reports and every failed request to Gatehouse. */
+async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<{ page: Page; violations: string[]; failures: string[] }> {
   const page = await (await browser.newContext(options)).newPage();
   const violations: string[] = [];
+  const failures: string[] = [];
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
   });
-  return { page, violations };
+  page.on('response', (response) => {
+    if (response.status() >= 400 && response.url().startsWith(gh.url)) failures.push(`${response.status()} ${response.url()}`);
+  });
+  return { page, violations, failures };
 }
 
 /** Signs alice in through the real pages and waits for the form to arrive at the portal by POST. */
@@ -49,7 +53,7 @@ async function signInWithFormPost(page: Page, request: { url: string }, submit?:
 }
 
 test('response_mode=form_post: the browser posts the code to the app by itself, and the page breaks no CSP rule', async () => {
-  const { page, violations } = await newPage();
+  const { page, violations, failures } = await newPage();
   const request = await portal.begin({ scope: 'openid profile', response_mode: 'form_post' });
   const started = performance.now();
   const posted = await signInWithFormPost(page, request);
@@ -58,6 +62,19 @@ test('response_mode=form_post: the browser posts the code to the app by itself, 
   const tokens = await oidc.authorizationCodeGrant(portal.config, new Request(redirectUri, { method: 'POST', body: posted }), { pkceCodeVerifier: request.verifier, expectedState: request.state });
   expect(tokens.claims()).toMatchObject({ iss: gh.url, aud: portal.config.clientMetadata().client_id });
   expect(violations).toEqual([]);
+  expect(failures).toEqual([]);
+  await page.context().close();
+});
+
+test('every page has an icon, and /favicon.ico answers with it', async () => {
+  const icon = await fetch(`${gh.url}/favicon.ico`);
+  expect(icon.status).toBe(200);
+  expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+  expect(await icon.text()).toMatch(/^<svg /);
+  const { page } = await newPage();
+  await page.goto((await portal.begin({ scope: 'openid' })).url);
+  expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('/static/favicon.svg');
+  expect((await page.request.get(`${gh.url}/static/favicon.svg`)).status()).toBe(200);
   await page.context().close();
 });
 

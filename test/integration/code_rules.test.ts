@@ -5,6 +5,7 @@ import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.
 import { UserAgent, type Step } from '../support/user_agent.ts';
 import { basic, clientCredentials, introspect as introspectAt, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
+import type { Adapter } from 'oidc-provider';
 
 const WEB_CB = 'https://portal.example.edu/cb';
 const SPA_ORIGIN = 'https://spa.example.edu';
@@ -111,6 +112,21 @@ describe('authorization codes are single-use', () => {
     expect(second.status).toBe(400);
     expect(second.body.error).toBe('invalid_grant');
     expect((await introspect(String(first.body.access_token))).active).toBe(false);
+  });
+
+  test('a code redeemed after its 60 seconds is refused with a description that says it expired', async () => {
+    const { form, code } = await codeFor(portal);
+    // Kept past its lifetime, so that a late client can be told why.
+    expect(await gh.services.redis!.pttl(`${gh.redisPrefix}AuthorizationCode:${code}`)).toBeGreaterThan(60_000);
+    // Sixty seconds pass: the stored code's expiry moves into the past.
+    const adapter = (gh.provider.AuthorizationCode as unknown as { adapter: Adapter }).adapter;
+    const stored = (await adapter.find(code))!;
+    await adapter.upsert(code, { ...stored, exp: Math.floor(Date.now() / 1000) - 1 }, 600);
+    const late = await postForm(`${gh.url}/token`, form, basic(web.client_id, web.client_secret));
+    expect(late.status).toBe(400);
+    expect(late.body).toEqual({ error: 'invalid_grant', error_description: 'authorization code is expired' });
+    const unknown = await postForm(`${gh.url}/token`, { ...form, code: 'no-such-code' }, basic(web.client_id, web.client_secret));
+    expect(unknown.body).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
   });
 
   test('50 concurrent redemptions of one code yield exactly one token', async () => {

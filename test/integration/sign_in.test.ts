@@ -82,6 +82,15 @@ test('consent is remembered: the next login in a new browser session does not as
   expect((await portal.finish(callback.url, again)).claims()!.sub).toEqual(expect.any(String));
 });
 
+test('the consent page says how long the answer is kept, and that offline access outlives signing out', async () => {
+  const online = html(await signIn(new UserAgent(CALLBACK), (await portal.begin({ scope: 'openid email', prompt: 'consent' })).url));
+  expect(online).toContain('If you allow, Gatehouse remembers it for 30 days and does not ask again for these.</p>');
+  expect(online).not.toContain('sign out');
+  const offline = html(await signIn(new UserAgent(CALLBACK), (await portal.begin({ scope: 'openid offline_access', prompt: 'consent' })).url));
+  expect(offline).toContain('<strong>Portal</strong> asks to:');
+  expect(offline).toContain('Portal keeps this access when you sign out, until those days are over.');
+});
+
 test('within one browser session the person is not asked to sign in again (SSO)', async () => {
   const browser = new UserAgent(CALLBACK);
   const first = await portal.begin({ scope: 'openid' });
