@@ -31,6 +31,8 @@ import { OIDC_SCOPES } from './policy/scope_policy.ts';
 import { errorPages } from './error_pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createLoginLimits } from './interactions/login_limits.ts';
+import { CasSessions } from './storage/cas_sessions.ts';
+import { rememberCasSessions } from './interactions/cas_logout.ts';
 
 export interface AppDeps {
   config: Config;
@@ -103,6 +105,8 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
+  const casSessions = new CasSessions({ db, redis, redisPrefix });
+  if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
   provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, publicKeys)));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
@@ -112,6 +116,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     describeScope: async (name) => catalogue.get(name)?.description ?? (await scopeService.enterpriseScopes()).get(name)?.description ?? name,
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
+    casSessions,
   })));
   return provider;
 }

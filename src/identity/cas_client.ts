@@ -39,10 +39,12 @@ export async function casValidateTicket(casUrl: string, ticket: string, service:
   return parseServiceResponse(await response.text());
 }
 
+// CAS never sends a DTD; one in a document is an attack on the parser (entity expansion).
+const hasDtd = (xml: string) => /<!DOCTYPE/i.test(xml);
+
 /** Parses a CAS 3.0 serviceResponse document. */
 export function parseServiceResponse(xml: string): CasValidation {
-  // CAS never sends a DTD; one in a response is an attack on the parser (entity expansion).
-  if (/<!DOCTYPE/i.test(xml)) return { ok: false, code: 'INVALID_RESPONSE', description: 'the CAS response carries a DTD' };
+  if (hasDtd(xml)) return { ok: false, code: 'INVALID_RESPONSE', description: 'the CAS response carries a DTD' };
   let document: { serviceResponse?: { authenticationSuccess?: Success; authenticationFailure?: Failure | string } };
   try {
     document = parser.parse(xml, true) as typeof document;
@@ -64,6 +66,23 @@ export function parseServiceResponse(xml: string): CasValidation {
     return { ok: false, code, description };
   }
   return { ok: false, code: 'INVALID_RESPONSE', description: 'the CAS response is neither a success nor a failure' };
+}
+
+const logoutParser = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true });
+
+/**
+ * The service ticket a CAS single logout request names: the SessionIndex of the SAML
+ * LogoutRequest that CAS posts to the service (CAS 3.0 §2.3.3, appendix C), or undefined.
+ */
+export function logoutRequestTicket(xml: string): string | undefined {
+  if (hasDtd(xml)) return undefined;
+  try {
+    const document = logoutParser.parse(xml, true) as { LogoutRequest?: { SessionIndex?: unknown } };
+    const ticket = document.LogoutRequest?.SessionIndex;
+    return typeof ticket === 'string' && ticket ? ticket : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Success {

@@ -13,6 +13,8 @@ import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeLogoUri } from './pages.ts';
 import type { LoginLimits } from './login_limits.ts';
+import type { CasSessions } from '../storage/cas_sessions.ts';
+import { casLogout } from './cas_logout.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -24,6 +26,8 @@ export interface InteractionDeps {
   describeScope(name: string): Promise<string>;
   /** Key of the forms' CSRF tokens. */
   csrfKey: string;
+  /** CAS service ticket -> session, for CAS single logout. */
+  casSessions: CasSessions;
 }
 
 // Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
@@ -87,7 +91,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       throw new errors.AccessDenied(`CAS sign-in failed (${validation.code})`);
     }
     const account = await deps.accounts.recordCasLogin(validation.user, casIdentity(validation.attributes));
-    return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'] } });
+    // The ticket rides along until the session exists (rememberCasSessions), for single logout.
+    return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'], casTicket: ticket } });
+  });
+
+  // CAS posts its single logout request to the service URL of the ticket: this one.
+  router.post('/cas', async (ctx) => {
+    if (config.identity.kind !== 'cas') throw new errors.InvalidRequest('no CAS sign-in is expected here');
+    await casLogout(ctx, deps);
   });
 
   router.post('/confirm', async (ctx) => {

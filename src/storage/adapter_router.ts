@@ -7,9 +7,12 @@ import { ConsumedMarkers } from './consumed_markers.ts';
 import { GuardedAdapter } from './guarded_adapter.ts';
 import { keptAfterExpiry } from './kept_after_expiry.ts';
 
-/** Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured. */
+/**
+ * Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured.
+ * CasSession (Gatehouse's, src/storage/cas_sessions.ts) lives and goes with a Session.
+ */
 const SHORT_LIVED_MODELS: ReadonlySet<string> = new Set([
-  'Session', 'Interaction', 'AuthorizationCode', 'AccessToken', 'ClientCredentials', 'ReplayDetection',
+  'Session', 'CasSession', 'Interaction', 'AuthorizationCode', 'AccessToken', 'ClientCredentials', 'ReplayDetection',
   'PushedAuthorizationRequest', 'DeviceCode', 'BackchannelAuthenticationRequest',
 ]);
 

@@ -1,16 +1,15 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
 import { listen } from '../support/listen.ts';
-import { startLogoutReceiver, type LogoutReceiver } from '../support/logout_receiver.ts';
+import { startLogoutReceiver, verifyLogoutToken, type LogoutReceiver } from '../support/logout_receiver.ts';
 import { operatorFetch } from '../../src/provider/backchannel_logout.ts';
 
 const CB = 'https://portal.example.edu/cb';
 const SIGNED_OUT = 'https://portal.example.edu/signed-out';
-const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 describe('OIDC Back-Channel Logout', () => {
   let gh: RunningGatehouse;
@@ -72,18 +71,11 @@ describe('OIDC Back-Channel Logout', () => {
     // One token: the wiki, in the same session, registered no URI and gets nothing.
     expect(receiver.tokens.length).toBe(before + 1);
     const logoutToken = receiver.tokens.at(-1)!;
-    const { payload, protectedHeader } = await jwtVerify(logoutToken, createRemoteJWKSet(new URL(`${gh.url}/jwks`)), {
-      issuer: gh.url,
-      audience: portal.config.clientMetadata().client_id,
-      typ: 'logout+jwt',
-    });
-    expect(protectedHeader.alg).toBe('RS256');
-    expect(payload.events).toEqual({ [LOGOUT_EVENT]: {} });
+    const payload = await verifyLogoutToken(gh.url, logoutToken, portal.config.clientMetadata().client_id);
+    expect(decodeProtectedHeader(logoutToken).alg).toBe('RS256');
     // The session the id_token named, and the same person.
     expect(atPortal!.claims.sid).toEqual(expect.any(String));
-    expect(payload).toMatchObject({ sub: atPortal!.claims.sub, sid: atPortal!.claims.sid });
-    expect(payload.jti).toEqual(expect.any(String));
-    expect(payload).not.toHaveProperty('nonce');
+    expect(payload).toMatchObject({ sub: atPortal!.claims.sub, sid: atPortal!.claims.sid, jti: expect.any(String) });
 
     // The session is over at Gatehouse too.
     expect(page(await browser.open((await wiki.begin()).url)).html).toContain('Sign in');

@@ -5,7 +5,8 @@ import { listen } from './listen.ts';
 /**
  * A CAS server as far as Gatehouse can tell: /cas/login redirects back to the service with a
  * service ticket (after a form, for browsers), /cas/p3/serviceValidate answers the CAS 3.0 XML
- * of the protocol specification, tickets are single use and bound to their service.
+ * of the protocol specification, tickets are single use and bound to their service, and single
+ * logout posts a SAML LogoutRequest to the service the way Apereo CAS does.
  */
 export interface CasServer {
   url: string;
@@ -13,6 +14,13 @@ export interface CasServer {
   signInAs(user: string, attributes: Record<string, string[]>): void;
   /** Every serviceValidate request received, for asserting what Gatehouse sent. */
   validations: URLSearchParams[];
+  /** Every ticket issued, newest last, with the service it was issued for. */
+  issued: Array<{ ticket: string; service: string }>;
+  /**
+   * CAS single logout (CAS 3.0 §2.3.3): the person signed out at CAS, which posts a
+   * LogoutRequest naming the ticket to the service it was issued for. Returns Gatehouse's answer.
+   */
+  singleLogout(issued: { ticket: string; service: string }): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -20,6 +28,7 @@ export async function startCasServer(): Promise<CasServer> {
   const tickets = new Map<string, { service: string; user: string; attributes: Record<string, string[]> }>();
   let person: { user: string; attributes: Record<string, string[]> } = { user: 'nobody', attributes: {} };
   const validations: URLSearchParams[] = [];
+  const issued: Array<{ ticket: string; service: string }> = [];
 
   const http = await listen((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://cas.local');
@@ -27,6 +36,7 @@ export async function startCasServer(): Promise<CasServer> {
       const service = url.searchParams.get('service') ?? '';
       const ticket = `ST-${randomBytes(12).toString('hex')}-cas`;
       tickets.set(ticket, { service, ...person });
+      issued.push({ ticket, service });
       res.writeHead(302, { location: `${service}${service.includes('?') ? '&' : '?'}ticket=${ticket}` }).end();
       return;
     }
@@ -48,8 +58,23 @@ export async function startCasServer(): Promise<CasServer> {
     url: `${http.url}/cas`,
     signInAs: (user, attributes) => { person = { user, attributes }; },
     validations,
+    issued,
+    singleLogout: ({ ticket, service }) => fetch(service, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ logoutRequest: logoutRequest(ticket) }),
+      redirect: 'manual',
+    }),
     close: http.close,
   };
+}
+
+/** The LogoutRequest of the CAS protocol's appendix C: the SessionIndex is the service ticket. */
+function logoutRequest(ticket: string): string {
+  return `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="LR-${randomBytes(8).toString('hex')}" Version="2.0" IssueInstant="${new Date().toISOString()}">
+  <saml:NameID>@NOT_USED@</saml:NameID>
+  <samlp:SessionIndex>${escape(ticket)}</samlp:SessionIndex>
+</samlp:LogoutRequest>`;
 }
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

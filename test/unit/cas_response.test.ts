@@ -1,4 +1,4 @@
-import { casIdentity, casLoginUrl, parseServiceResponse } from '../../src/identity/cas_client.ts';
+import { casIdentity, casLoginUrl, logoutRequestTicket, parseServiceResponse } from '../../src/identity/cas_client.ts';
 
 test('the login URL carries the service, encoded', () => {
   expect(casLoginUrl('https://cas.example.edu/cas', 'https://login.example.edu/interaction/abc/cas'))
@@ -53,4 +53,20 @@ test('CAS attributes map to the account, whichever common name the directory use
   expect(casIdentity({ email: ['c@x.edu'], cn: ['C D'], firstName: ['C'], lastName: ['D'] }))
     .toMatchObject({ email: 'c@x.edu', name: 'C D', givenName: 'C', familyName: 'D' });
   expect(casIdentity({})).toMatchObject({ email: undefined, emailVerified: false });
+});
+
+test('a CAS single logout request names the service ticket in its SessionIndex', () => {
+  // As Apereo CAS sends it: one line, the NameID declaring its own namespace.
+  const xml = '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="LR-2-PEEYyxiluatZ1cvq" Version="2.0" IssueInstant="2015-02-10T17:18:24Z">'
+    + '<saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">@NOT_USED@</saml:NameID><samlp:SessionIndex>ST-1-LUfT6jLdktQZYOkOe3TR-cas</samlp:SessionIndex></samlp:LogoutRequest>';
+  expect(logoutRequestTicket(xml)).toBe('ST-1-LUfT6jLdktQZYOkOe3TR-cas');
+});
+
+test.each([
+  ['two SessionIndex elements', '<LogoutRequest><SessionIndex>ST-1</SessionIndex><SessionIndex>ST-2</SessionIndex></LogoutRequest>'],
+  ['another element', '<LogoutResponse><SessionIndex>ST-1</SessionIndex></LogoutResponse>'],
+  ['an empty SessionIndex', '<LogoutRequest><SessionIndex/></LogoutRequest>'],
+  ['unclosed XML', '<LogoutRequest><SessionIndex>ST-1'],
+])('a logout request with %s names no ticket', (_case, xml) => {
+  expect(logoutRequestTicket(xml)).toBeUndefined();
 });
