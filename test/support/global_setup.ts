@@ -3,10 +3,11 @@ import { Redis } from 'ioredis';
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from './env.ts';
 
 const HOW_TO_START = `
-The test suite runs against a real PostgreSQL and Redis. Start them, for example:
-  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-or point TEST_POSTGRES_URL / TEST_REDIS_URL at running servers (.ci/run starts both).`;
+The test suite runs against a real PostgreSQL and Redis. \`npm test\` starts its own, on
+127.0.0.1:15432 and 127.0.0.1:16379, and leaves them running (\`npm run test:stop\` stops them).
+Jest run directly uses TEST_POSTGRES_URL / TEST_REDIS_URL, by default the machine's own servers
+on 5432 and 6379: start those, or, after one \`npm test\`, point the variables at the suite's own:
+  TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:15432/test TEST_REDIS_URL=redis://127.0.0.1:16379`;
 
 /** Fails the whole run, with instructions, when Postgres or Redis is unreachable: never a silent skip. */
 export default async function globalSetup(): Promise<void> {
