@@ -98,12 +98,15 @@ start_redis() {
   fail "Redis did not start: see $REDIS_DIR/redis.log"
 }
 
+# Only servers that answer: a postmaster.pid left by a reboot may name another process by now.
 stop_services() {
-  if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-    as_pg_owner "$(pg_bin)/pg_ctl" stop -s -m fast -D "$PG_DIR/data" && say "stopped PostgreSQL on 127.0.0.1:$PG_PORT"
+  if [ -f "$PG_DIR/data/PG_VERSION" ] && "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+    as_pg_owner "$(pg_bin)/pg_ctl" stop -s -m fast -D "$PG_DIR/data"
+    say "stopped PostgreSQL on 127.0.0.1:$PG_PORT"
   fi
   if redis_ping; then
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave && say "stopped Redis on 127.0.0.1:$REDIS_PORT"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave
+    say "stopped Redis on 127.0.0.1:$REDIS_PORT"
   fi
 }
 
