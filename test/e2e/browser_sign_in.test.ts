@@ -6,7 +6,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { launchChromium } from '../support/browser.ts';
+import { fillLogin, launchChromium } from '../support/browser.ts';
 import { startCallbackServer } from '../support/callback_server.ts';
 
 // GATEHOUSE_SCREENSHOTS=1 refreshes the pictures in docs/; otherwise they go to a temporary folder.
@@ -42,16 +42,9 @@ async function newPage(viewport = { width: 1024, height: 720 }): Promise<{ page:
   return { page, violations };
 }
 
-/** Fills the login page in as alice and clicks Sign in. */
-async function fillLogin(page: Page, password = 'correct horse battery'): Promise<void> {
-  await page.getByLabel('Username').fill('alice');
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 async function signIn(page: Page, url: string): Promise<void> {
   await page.goto(url);
-  await fillLogin(page);
+  await fillLogin(page, 'alice', 'correct horse battery');
 }
 
 test('a person signs in, reads the scopes and clicks Allow; the app gets verified tokens', async () => {
@@ -59,7 +52,7 @@ test('a person signs in, reads the scopes and clicks Allow; the app gets verifie
   const request = await portal.begin({ scope: 'openid profile email groups' });
   await page.goto(request.url);
   await page.screenshot({ path: join(SHOTS, 'login.png') });
-  await fillLogin(page);
+  await fillLogin(page, 'alice', 'correct horse battery');
 
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
   const scopes = await page.locator('.scopes li').allInnerTexts();
@@ -93,7 +86,7 @@ test('clicking Deny returns the person to the app with access_denied', async () 
 test('a wrong password shows a generic message on the page', async () => {
   const { page } = await newPage();
   await page.goto((await portal.begin()).url);
-  await fillLogin(page, 'not it');
+  await fillLogin(page, 'alice', 'not it');
   await expect(page.getByRole('alert').innerText()).resolves.toBe('The username or password is not correct.');
   await page.context().close();
 });
@@ -120,7 +113,7 @@ test('the pages fit a phone screen without sideways scrolling', async () => {
   await page.goto(request.url);
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
   await page.screenshot({ path: join(SHOTS, 'login-phone.png') });
-  await fillLogin(page);
+  await fillLogin(page, 'alice', 'correct horse battery');
   await page.getByRole('button', { name: 'Allow' }).waitFor();
   // prompt=consent lists the whole request, also the scopes approved in an earlier test.
   expect(await page.locator('.scopes li').count()).toBe(4);

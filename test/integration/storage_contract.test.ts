@@ -240,12 +240,18 @@ describe('storage adapter on Redis, with markers in Postgres', () => {
     expect(await serverTokens.find(serverToken)).toBeDefined();
   });
 
-  test('short-lived artifacts expire in Redis with their lifetime', async () => {
-    const id = randomUUID();
-    await backend.adapter('AuthorizationCode').upsert(id, code(), 60);
-    const ttl = await backend.redis.ttl(`${backend.prefix}AuthorizationCode:${id}`);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60);
+  test('short-lived artifacts expire in Redis with their lifetime; codes ten minutes later, so a late client hears why', async () => {
+    const ttlAfterUpsert = async (model: string) => {
+      const id = randomUUID();
+      await backend.adapter(model).upsert(id, code(), 60);
+      return backend.redis.ttl(`${backend.prefix}${model}:${id}`);
+    };
+    const session = await ttlAfterUpsert('Session');
+    expect(session).toBeGreaterThan(0);
+    expect(session).toBeLessThanOrEqual(60);
+    const authorizationCode = await ttlAfterUpsert('AuthorizationCode');
+    expect(authorizationCode).toBeGreaterThan(600);
+    expect(authorizationCode).toBeLessThanOrEqual(660);
   });
 
   test('a consumed code stays consumed after a Redis failover loses the write', async () => {
