@@ -21,6 +21,11 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Postgres connection string; unset means embedded PGlite under DATA_DIR. */
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /**
+   * Seconds a database connection may sit idle in the pool before it is closed (and reopened on
+   * demand). 30 is what the pool (tarn) does when not told.
+   */
+  DATABASE_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(30),
   /** Where the embedded database lives when DATABASE_URL is unset. */
   DATA_DIR: z.string().min(1).default('./data').transform((dir) => resolve(dir)),
   /** Redis for short-lived models; unset keeps them in SQL. */
@@ -59,6 +64,7 @@ export interface Config {
   port: number;
   host: string;
   database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
+  databaseIdleTimeoutSeconds: number;
   redisUrl: string | undefined;
   cookieKeys: string[] | undefined;
   identity: { kind: 'local' } | { kind: 'cas'; casUrl: string };
@@ -90,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
+    databaseIdleTimeoutSeconds: e.DATABASE_IDLE_TIMEOUT_SECONDS,
     redisUrl: e.REDIS_URL,
     cookieKeys: e.COOKIE_KEYS,
     identity: e.IDENTITY === 'cas' ? { kind: 'cas', casUrl: e.CAS_URL!.replace(/\/$/, '') } : { kind: 'local' },
@@ -108,6 +115,7 @@ const ACCEPTS: Record<string, string> = {
   PORT: 'an integer from 0 to 65535',
   HOST: 'a host name or address to bind to',
   DATABASE_URL: 'a postgres:// or postgresql:// connection URL',
+  DATABASE_IDLE_TIMEOUT_SECONDS: 'an integer number of seconds from 1 to 86400',
   DATA_DIR: 'a directory path',
   REDIS_URL: 'a redis:// or rediss:// URL',
   COOKIE_KEYS: 'a comma-separated list of keys of 32 or more characters',

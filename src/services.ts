@@ -12,7 +12,7 @@ export interface Services {
 
 /** Opens the configured database (migrated to the latest schema) and Redis, if any. */
 export async function openServices(config: Config, log?: DatabaseLog): Promise<Services> {
-  const database = await openDatabase(config.database, undefined, log);
+  const database = await openDatabase(config.database, { idleTimeoutSeconds: config.databaseIdleTimeoutSeconds, log });
   try {
     await migrateLatest(database.knex);
     const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;

@@ -142,7 +142,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
   try {
     const config = loadConfig();
     const run = COMMANDS[name]!(args, config);
-    database = await openDatabase(config.database, 2);
+    database = await openDatabase(config.database, { max: 2, idleTimeoutSeconds: config.databaseIdleTimeoutSeconds });
     // Every command works on a fresh database: the schema is brought up to date first.
     if (name !== 'migrate') await migrateLatest(database.knex);
     const result = await run({ db: database.knex, config });

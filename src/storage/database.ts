@@ -26,14 +26,23 @@ function knexLog(log: DatabaseLog | undefined) {
   return { warn: write, error: write, deprecate: write, debug: () => {} };
 }
 
+export interface PoolOptions {
+  /** Connections at most (the embedded database always gets one). */
+  max?: number;
+  /** How long a connection may sit idle before the pool closes it (DATABASE_IDLE_TIMEOUT_SECONDS). */
+  idleTimeoutSeconds?: number;
+  log?: DatabaseLog;
+}
+
 /** Opens the configured database (Postgres, or the embedded PGlite) through one knex pool. */
-export async function openDatabase(database: Config['database'], poolMax = 10, log?: DatabaseLog): Promise<Database> {
+export async function openDatabase(database: Config['database'], { max = 10, idleTimeoutSeconds = 30, log }: PoolOptions = {}): Promise<Database> {
+  const idleTimeoutMillis = idleTimeoutSeconds * 1000;
   if (database.kind === 'postgres') {
     const db = knex({
       log: knexLog(log),
       client: 'pg',
       connection: { connectionString: database.url, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS },
-      pool: { min: 0, max: poolMax },
+      pool: { min: 0, max, idleTimeoutMillis },
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
     });
     return { knex: db, kind: 'postgres', connection: { connectionString: database.url }, close: () => db.destroy() };
@@ -44,7 +53,7 @@ export async function openDatabase(database: Config['database'], poolMax = 10, l
     client: 'pg',
     connection: embedded.connection,
     // PGlite runs one query at a time anyway; one connection keeps transactions unambiguous.
-    pool: { min: 0, max: 1 },
+    pool: { min: 0, max: 1, idleTimeoutMillis },
     acquireConnectionTimeout: 30_000,
   });
   return {

@@ -2,14 +2,15 @@ import { connect } from 'node:net';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { serveSharedSession, type SharedSession } from './shared_session.ts';
 
 /**
  * PGlite admits one process per data directory. The process that opens it (the server, or
  * the CLI when no server runs) serves it on a Unix socket inside the directory; every other
  * process, and the owner's own knex pool, speaks the Postgres protocol to that socket. One
  * code path (the pg driver) for embedded and real Postgres, and the CLI works while the
- * server runs.
+ * server runs. PGlite is one Postgres session, shared by all those connections: see
+ * shared_session.ts for how each of them can come and go safely.
  */
 export interface EmbeddedDatabase {
   /** Connection settings for the pg driver. */
@@ -21,8 +22,6 @@ export interface EmbeddedDatabase {
 
 // pg finds a Unix socket as `${host}/.s.PGSQL.${port}`.
 const SOCKET_PORT = 5432;
-// The owner's pool plus a few CLI invocations at once.
-const MAX_SOCKET_CONNECTIONS = 8;
 
 export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true });
@@ -34,9 +33,9 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
   // Nobody answers: any socket file left is from a process that died.
   await rm(socketPath, { force: true });
   const db = await PGlite.create(join(dataDir, 'pglite'));
-  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: MAX_SOCKET_CONNECTIONS });
+  let server: SharedSession;
   try {
-    await server.start();
+    server = await serveSharedSession(db, socketPath);
   } catch (error) {
     await db.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && (await isServed(socketPath))) {
@@ -49,7 +48,7 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
     connection,
     owner: true,
     close: async () => {
-      await server.stop();
+      await server.close();
       await db.close();
       await rm(socketPath, { force: true });
     },

@@ -1,28 +1,9 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
+import { gatehouse } from '../support/cli.ts';
 import { clientCredentials } from '../support/http.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { verifyPassword } from '../../src/identity/passwords.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `gatehouse` command in its own process, as an operator would (stdin: empty unless given). */
-function gatehouse(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-    child.stdin!.end(stdin);
-  });
-}
 
 describe('on the embedded database, while the provider runs', () => {
   let gh: RunningGatehouse;

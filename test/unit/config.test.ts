@@ -10,6 +10,7 @@ test('with no environment at all, the embedded setup is configured', () => {
     groups: { kind: 'db' },
     loginScope: 'auth-cas',
     groupCacheSeconds: 30,
+    databaseIdleTimeoutSeconds: 30,
   });
   expect(config.database).toEqual({ kind: 'embedded', dataDir: expect.stringMatching(/\/data$/) });
 });
@@ -27,6 +28,7 @@ test('a full production environment is read as given', () => {
     GROUPER_URL: 'https://grouper.example.edu/grouper-ws',
     LOGIN_SCOPE: 'auth-shib',
     GROUP_CACHE_SECONDS: '5',
+    DATABASE_IDLE_TIMEOUT_SECONDS: '600',
   });
   expect(config).toMatchObject({
     issuer: 'https://login.example.edu',
@@ -38,6 +40,7 @@ test('a full production environment is read as given', () => {
     groups: { kind: 'grouper', grouperUrl: 'https://grouper.example.edu/grouper-ws' },
     loginScope: 'auth-shib',
     groupCacheSeconds: 5,
+    databaseIdleTimeoutSeconds: 600,
   });
 });
 
@@ -57,6 +60,7 @@ test.each([
   [{ GROUPS: 'grouper' }, /^invalid configuration: GROUPER_URL: required when GROUPS=grouper/],
   [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS: expected a comma-separated list of keys of 32 or more characters$/],
   [{ GROUP_CACHE_SECONDS: '-1' }, /^invalid configuration: GROUP_CACHE_SECONDS: /],
+  [{ DATABASE_IDLE_TIMEOUT_SECONDS: '0' }, /^invalid configuration: DATABASE_IDLE_TIMEOUT_SECONDS: expected an integer number of seconds from 1 to 86400$/],
   [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token, e.g. auth-cas$/],
   [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected true or false$/],
 ])('%j is refused with one line naming the variable', (env, message) => {

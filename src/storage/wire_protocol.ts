@@ -1,0 +1,116 @@
+/**
+ * The few parts of the Postgres wire protocol (version 3) that the embedded database's socket
+ * reads in order to share one PGlite session among many connections: message framing, the
+ * names of prepared statements, ReadyForQuery, LISTEN and notifications.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+
+/** Codes that a connection's first, untyped message carries instead of a protocol version. */
+export const SSL_REQUEST = 80877103;
+export const GSSENC_REQUEST = 80877104;
+export const CANCEL_REQUEST = 80877102;
+
+/**
+ * The length of the complete message at the front of `buffer`, or 0 while it is incomplete.
+ * Messages before the startup message (SSLRequest, StartupMessage, CancelRequest) have no type byte.
+ */
+export function messageLength(buffer: Buffer, untyped: boolean): number {
+  const header = untyped ? 4 : 5;
+  if (buffer.length < header) return 0;
+  const length = (untyped ? 0 : 1) + buffer.readInt32BE(untyped ? 0 : 1);
+  return buffer.length >= length ? length : 0;
+}
+
+/** The untyped message's code: the protocol version of a StartupMessage, or one of the requests above. */
+export function untypedCode(message: Buffer): number {
+  return message.length >= 8 ? message.readInt32BE(4) : 0;
+}
+
+/** Where the prepared statement's name starts in Parse, Bind, Describe and Close, if it has one. */
+function statementNameOffset(message: Buffer): number | undefined {
+  switch (String.fromCharCode(message[0]!)) {
+    case 'P': return 5;
+    case 'B': return message.indexOf(0, 5) + 1;
+    case 'D':
+    case 'C': return message[5] === 0x53 /* 'S' */ ? 6 : undefined;
+    default: return undefined;
+  }
+}
+
+/** The prepared statement a frontend message names ('' for the unnamed one, undefined for none). */
+export function statementName(message: Buffer): string | undefined {
+  const offset = statementNameOffset(message);
+  return offset === undefined ? undefined : message.toString('utf8', offset, message.indexOf(0, offset));
+}
+
+/** The message with its statement name replaced (a message naming none is returned as it is). */
+export function renameStatement(message: Buffer, name: string): Buffer {
+  const offset = statementNameOffset(message);
+  if (offset === undefined) return message;
+  const end = message.indexOf(0, offset);
+  const renamed = Buffer.concat([message.subarray(0, offset), Buffer.from(name), message.subarray(end)]);
+  renamed.writeInt32BE(renamed.length - 1, 1);
+  return renamed;
+}
+
+/** The SQL text of a Query or Parse message. */
+export function sqlText(message: Buffer): string | undefined {
+  const type = String.fromCharCode(message[0]!);
+  if (type === 'Q') return message.toString('utf8', 5, message.indexOf(0, 5));
+  if (type === 'P') {
+    const start = message.indexOf(0, 5) + 1;
+    return message.toString('utf8', start, message.indexOf(0, start));
+  }
+  return undefined;
+}
+
+/** A Close of a prepared statement, then Sync: what a client sends to drop one. */
+export function closeStatement(name: string): Buffer {
+  const close = Buffer.concat([Buffer.from('C\0\0\0\0S'), Buffer.from(`${name}\0`)]);
+  close.writeInt32BE(close.length - 1, 1);
+  return Buffer.concat([close, SYNC]);
+}
+
+export const SYNC = Buffer.from('S\0\0\0\x04', 'latin1');
+
+/** A simple Query message. */
+export function query(sql: string): Buffer {
+  const message = Buffer.concat([Buffer.from('Q\0\0\0\0'), Buffer.from(`${sql}\0`)]);
+  message.writeInt32BE(message.length - 1, 1);
+  return message;
+}
+
+/** The backend's messages in a chunk of its output (the output of whole messages, never a part). */
+export function* backendMessages(output: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset + 5 <= output.length;) {
+    const end = offset + 1 + output.readInt32BE(offset + 1);
+    yield output.subarray(offset, end);
+    offset = end;
+  }
+}
+
+/** The transaction status of a ReadyForQuery: I idle, T in a transaction, E in a failed one. */
+export function readyStatus(message: Buffer): string | undefined {
+  return message[0] === 0x5a /* 'Z' */ ? String.fromCharCode(message[5]!) : undefined;
+}
+
+/** The channel of a NotificationResponse. */
+export function notificationChannel(message: Buffer): string | undefined {
+  return message[0] === 0x41 /* 'A' */ ? message.toString('utf8', 9, message.indexOf(0, 9)) : undefined;
+}
+
+/** The LISTEN and UNLISTEN commands in a piece of SQL, channel names as Postgres folds them ('*' for all). */
+export function listenCommands(sql: string): { listen: boolean; channel: string }[] {
+  const commands: { listen: boolean; channel: string }[] = [];
+  for (const match of sql.matchAll(/(?:^|;)\s*(UN)?LISTEN\s+("(?:[^"]|"")+"|\*|[^\s;]+)/gi)) {
+    const name = match[2]!;
+    const channel = name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
+    commands.push({ listen: !match[1], channel });
+  }
+  return commands;
+}
+
+/** An identifier quoted for SQL. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
