@@ -19,8 +19,6 @@ export interface ApacheSite {
 }
 
 export interface RunningApache extends ApacheSite {
-  /** What Apache has written to its error log so far. */
-  errorLog(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -83,18 +81,17 @@ async function run(dir: string, origin: string, config: string): Promise<Running
     running = false;
     resolve();
   }));
-  const errorLog = () => readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
 
   const up = await pollUntil(() => fetch(`${origin}/`).then(() => true, () => false), (ok) => ok || !running, 10_000);
   if (!up || !running) {
     child.kill('SIGKILL');
     await exited;
-    throw new Error(`Apache did not start on ${origin}:\n${stderr}${await errorLog()}`);
+    const errorLog = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
+    throw new Error(`Apache did not start on ${origin}:\n${stderr}${errorLog}`);
   }
   return {
     origin,
     dir,
-    errorLog,
     close: async () => {
       // SIGTERM stops the parent and its children at once; nothing here needs a graceful stop.
       if (running) child.kill('SIGTERM');
