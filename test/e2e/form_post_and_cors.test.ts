@@ -14,7 +14,10 @@ let portal: RelyingParty;
 let redirectUri: string;
 
 beforeAll(async () => {
-  [gh, browser, callback] = await Promise.all([startGatehouse({ database: 'postgres', redis: true }), launchChromium(), startCallbackServer()]);
+  // One after the other: each is closed by afterAll even when a later one fails to start.
+  gh = await startGatehouse({ database: 'postgres', redis: true });
+  browser = await launchChromium();
+  callback = await startCallbackServer();
   redirectUri = `${callback.origin}/cb`;
   const db = gh.services.database.knex;
   const client = await registerClient(db, { name: 'Form Post Portal', kind: 'web', 'redirect-uri': [redirectUri], scopes: 'openid profile', consent: 'skip' });
