@@ -2,48 +2,33 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import type { RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { fillLogin, launchChromium } from '../support/browser.ts';
-import { startCallbackServer } from '../support/callback_server.ts';
+import { fillLogin, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
 
 // GATEHOUSE_SCREENSHOTS=1 refreshes the pictures in docs/; otherwise they go to a temporary folder.
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/', import.meta.url)) : tmpdir();
 
+let scene: BrowserScene;
 let gh: RunningGatehouse;
 let browser: Browser;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
 let portal: RelyingParty;
 let redirectUri: string;
 
 beforeAll(async () => {
-  // One after the other: each is closed by afterAll even when a later one fails to start.
-  gh = await startGatehouse({ database: 'postgres', redis: true });
-  browser = await launchChromium();
-  callback = await startCallbackServer();
-  redirectUri = `${callback.origin}/cb`;
+  scene = await startBrowserScene();
+  ({ gh, browser } = scene);
+  redirectUri = `${scene.callback.origin}/cb`;
   const db = gh.services.database.knex;
   const client = await registerClient(db, { name: 'Course Portal', kind: 'web', 'redirect-uri': [redirectUri], scopes: 'openid profile email groups' });
   await createPerson(db, { username: 'alice', password: 'correct horse battery', email: 'alice@example.edu', name: 'Alice Liddell' });
   portal = await relyingParty(gh.url, client, redirectUri);
 });
-afterAll(async () => {
-  await browser?.close();
-  await callback?.close();
-  await gh?.close();
-});
+afterAll(() => scene?.close());
 
-async function newPage(viewport = { width: 1024, height: 720 }): Promise<{ page: Page; violations: string[] }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const violations: string[] = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-  });
-  return { page, violations };
-}
+const newPage = (viewport = { width: 1024, height: 720 }) => watchedPage(browser, gh.url, { viewport });
 
 async function signIn(page: Page, url: string): Promise<void> {
   await page.goto(url);
@@ -101,7 +86,7 @@ test('the consent page cannot be framed by another site (clickjacking)', async (
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
   const consentUrl = page.url();
   // A page of the relying party's origin tries to frame the consent page.
-  await page.goto(`${callback.origin}/attacker`);
+  await page.goto(`${scene.callback.origin}/attacker`);
   await page.setContent(`<iframe id="f" src="${consentUrl}" width="600" height="400"></iframe>`);
   await page.waitForTimeout(500);
   const frame = page.frames().find((f) => f !== page.mainFrame());

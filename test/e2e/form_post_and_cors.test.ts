@@ -1,48 +1,31 @@
 import type { Browser, Page } from 'playwright-core';
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import type { RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { fillLogin, launchChromium } from '../support/browser.ts';
-import { startCallbackServer } from '../support/callback_server.ts';
+import { fillLogin, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
+import type { CallbackServer } from '../support/callback_server.ts';
 import { UserAgent, page as asPage } from '../support/user_agent.ts';
 
+let scene: BrowserScene;
 let gh: RunningGatehouse;
 let browser: Browser;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let callback: CallbackServer;
 let portal: RelyingParty;
 let redirectUri: string;
 
 beforeAll(async () => {
-  // One after the other: each is closed by afterAll even when a later one fails to start.
-  gh = await startGatehouse({ database: 'postgres', redis: true });
-  browser = await launchChromium();
-  callback = await startCallbackServer();
+  scene = await startBrowserScene();
+  ({ gh, browser, callback } = scene);
   redirectUri = `${callback.origin}/cb`;
   const db = gh.services.database.knex;
   const client = await registerClient(db, { name: 'Form Post Portal', kind: 'web', 'redirect-uri': [redirectUri], scopes: 'openid profile', consent: 'skip' });
   await createPerson(db, { username: 'alice', password: 'correct horse battery', name: 'Alice Liddell' });
   portal = await relyingParty(gh.url, client, redirectUri);
 });
-afterAll(async () => {
-  await browser?.close();
-  await callback?.close();
-  await gh?.close();
-});
+afterAll(() => scene?.close());
 
-/** A page that records every CSP violation Chromium reports and every failed request to Gatehouse. */
-async function newPage(options: { javaScriptEnabled?: boolean } = {}): Promise<{ page: Page; violations: string[]; failures: string[] }> {
-  const page = await (await browser.newContext(options)).newPage();
-  const violations: string[] = [];
-  const failures: string[] = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
-  });
-  page.on('response', (response) => {
-    if (response.status() >= 400 && response.url().startsWith(gh.url)) failures.push(`${response.status()} ${response.url()}`);
-  });
-  return { page, violations, failures };
-}
+const newPage = (options: { javaScriptEnabled?: boolean } = {}) => watchedPage(browser, gh.url, options);
 
 /** Signs alice in through the real pages and waits for the form to arrive at the portal by POST. */
 async function signInWithFormPost(page: Page, request: { url: string }, submit?: (page: Page) => Promise<void>): Promise<URLSearchParams> {

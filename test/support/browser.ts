@@ -1,4 +1,6 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { startGatehouse, type RunningGatehouse } from './gatehouse.ts';
+import { startCallbackServer, type CallbackServer } from './callback_server.ts';
 
 /**
  * Debian's Chromium, driven by playwright-core (no browser download). The flags keep it from
@@ -17,4 +19,53 @@ export async function fillLogin(page: Page, username: string, password: string):
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** What a page saw go wrong: CSP violations Chromium reported, and failed requests to Gatehouse. */
+export interface WatchedPage {
+  page: Page;
+  violations: string[];
+  failures: string[];
+}
+
+/** A page in a fresh browser context that notes every CSP violation and every 4xx/5xx from `origin`. */
+export async function watchedPage(browser: Browser, origin: string, options: BrowserContextOptions = {}): Promise<WatchedPage> {
+  const page = await (await browser.newContext(options)).newPage();
+  const violations: string[] = [];
+  const failures: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && response.url().startsWith(origin)) failures.push(`${response.status()} ${response.url()}`);
+  });
+  return { page, violations, failures };
+}
+
+/** Gatehouse, Chromium and the application's web server, for a browser test file. */
+export interface BrowserScene {
+  gh: RunningGatehouse;
+  browser: Browser;
+  callback: CallbackServer;
+  close(): Promise<void>;
+}
+
+/** Starts them one after the other, so that a failed start closes what had started (an open Chromium keeps jest waiting). */
+export async function startBrowserScene(): Promise<BrowserScene> {
+  const started: { close(): Promise<void> }[] = [];
+  const close = async () => {
+    for (const part of started.reverse()) await part.close();
+  };
+  try {
+    const gh = await startGatehouse({ database: 'postgres', redis: true });
+    started.push(gh);
+    const browser = await launchChromium();
+    started.push(browser);
+    const callback = await startCallbackServer();
+    started.push(callback);
+    return { gh, browser, callback, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

@@ -4,7 +4,14 @@ import { listen } from './listen.ts';
  * The relying party's own web server: it receives the browser at its redirect URI, by redirect
  * (GET) or by form post (response_mode=form_post), and keeps what each POST carried.
  */
-export async function startCallbackServer(): Promise<{ origin: string; posts: URLSearchParams[]; close(): Promise<void> }> {
+export interface CallbackServer {
+  origin: string;
+  /** The form of each POST received, in order. */
+  posts: URLSearchParams[];
+  close(): Promise<void>;
+}
+
+export async function startCallbackServer(): Promise<CallbackServer> {
   const posts: URLSearchParams[] = [];
   const http = await listen((req, res) => {
     const chunks: Buffer[] = [];
