@@ -92,7 +92,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const { provider, accounts, scopeService, cookieKeys, keys } = await configureProvider(config, db, { adapter: adapterFactory({ db, redis, redisPrefix }) });
   cacheClientFind(provider, deps.clientCache);
   const publicKeys = { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) };
-  acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted], db });
+  acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted] });
   const catalogue = scopeCatalogue(config.loginScope);
   const metrics = createMetrics(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {

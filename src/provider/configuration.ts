@@ -8,6 +8,7 @@ import { operatorFetch } from './backchannel_logout.ts';
 import { resourceIndicators, type AccessTokenKeys } from './resource_server.ts';
 import type { ScopeService } from './scope_service.ts';
 import { extraTokenClaims } from './token_claims.ts';
+import { nameGrantInJwt } from './userinfo_tokens.ts';
 import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
 import { renderErrorPage } from '../pages.ts';
 import { TTL } from './ttl.ts';
@@ -73,6 +74,7 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
     fetch: operatorFetch,
     findAccount: inputs.findAccount,
     extraTokenClaims: extraTokenClaims(inputs.scopeService),
+    formats: { customizers: { jwt: nameGrantInJwt } },
     discovery: { restricted_jwks_uri: `${inputs.issuer}/jwks/restricted` },
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     clientBasedCORS,

@@ -1,16 +1,27 @@
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
-import { Provider } from 'oidc-provider';
-import type { Knex } from 'knex';
-import { latestGrantId } from '../storage/grants.ts';
+import { Provider, type JWTStructured, type KoaContextWithOIDC } from 'oidc-provider';
 
 type AccessTokenModel = Provider['AccessToken'];
 type AccessToken = InstanceType<AccessTokenModel>;
+
+/** The claim of a JWT access token that names the Grant it was issued under. */
+const GRANT_CLAIM = 'grant_id';
+
+/**
+ * Names the token's Grant in every JWT access token. Userinfo needs the Grant (it holds what
+ * the person consented to, and a revoked grant must stop the token), and a JWT, unlike an opaque
+ * token, is not stored. The id is an opaque random string that no endpoint accepts as a
+ * credential; an API already knows the pair (sub, client_id) it stands for.
+ */
+export function nameGrantInJwt(_ctx: KoaContextWithOIDC, token: object, jwt: JWTStructured): void {
+  const { grantId } = token as { grantId?: string };
+  if (grantId) jwt.payload[GRANT_CLAIM] = grantId;
+}
 
 export interface UserinfoTokenSources {
   issuer: string;
   /** Every public key an access token may be signed with (main and restricted). */
   publicKeys: JWK[];
-  db: Knex;
 }
 
 /**
@@ -18,8 +29,10 @@ export interface UserinfoTokenSources {
  * resource has the issuer itself as its audience; oidc-provider's userinfo refuses every token
  * with an audience, so at that one endpoint such a token is read as if it had none. The token
  * still needs the `openid` scope there, which a narrowed token (explicit `resource`) lacks.
- * JWT access tokens are not stored: userinfo verifies them with the provider's keys and reads
- * the Grant of that person and client (Gatehouse keeps one), so a revoked grant stops them too.
+ * JWT access tokens are not stored: userinfo verifies them with the provider's keys, then
+ * oidc-provider loads the Grant the token names (a revoked one stops it) and checks the token's
+ * sender constraint (DPoP, mTLS) as for any token. Unlike an opaque token, a JWT is not bound to
+ * the session: after sign-out it is honoured, here as at any API, until it expires (minutes).
  */
 export function acceptIssuerTokensAtUserinfo(provider: Provider, sources: UserinfoTokenSources): void {
   const AccessToken = provider.AccessToken;
@@ -27,10 +40,10 @@ export function acceptIssuerTokensAtUserinfo(provider: Provider, sources: Userin
   const keySet = createLocalJWKSet({ keys: sources.publicKeys });
   const fromJwt = async (value: string): Promise<AccessToken | undefined> => {
     const verified = await jwtVerify(value, keySet, { issuer: sources.issuer, audience: sources.issuer, typ: 'at+jwt' }).catch(() => undefined);
-    const { sub, client_id: clientId, scope, jti, iat, exp } = (verified?.payload ?? {}) as Record<string, unknown>;
-    if (typeof sub !== 'string' || typeof clientId !== 'string' || sub === clientId) return undefined;
-    const grantId = await latestGrantId(sources.db, sub, clientId);
-    return grantId ? new AccessToken({ jti, iat, exp, accountId: sub, clientId, grantId, scope } as unknown as ConstructorParameters<AccessTokenModel>[0]) : undefined;
+    const { sub, client_id: clientId, scope, jti, iat, exp, cnf, [GRANT_CLAIM]: grantId } = (verified?.payload ?? {}) as Record<string, unknown> & { cnf?: Record<string, string> };
+    if (typeof sub !== 'string' || typeof clientId !== 'string' || typeof grantId !== 'string' || sub === clientId) return undefined;
+    const binding = { jkt: cnf?.jkt, 'x5t#S256': cnf?.['x5t#S256'] };
+    return new AccessToken({ jti, iat, exp, accountId: sub, clientId, grantId, scope, ...binding } as unknown as ConstructorParameters<AccessTokenModel>[0]);
   };
   AccessToken.find = (async (value: string, options?: object) => {
     if ((Provider as unknown as { ctx?: { oidc?: { route?: string } } }).ctx?.oidc?.route !== 'userinfo') return find(value, options);

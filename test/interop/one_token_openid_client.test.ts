@@ -88,9 +88,25 @@ test('a JWT client gets one JWT: it verifies against /jwks with every scope, and
   expect(await userinfo(jwtPortal, refreshed.access_token)).toMatchObject({ name: 'Alice Liddell' });
 
   // Revoking the refresh token ends the grant: the JWT stays valid at the API until it expires
-  // (minutes), but userinfo, which checks the grant, refuses it at once.
+  // (minutes), but userinfo, which checks the grant, refuses it at once, and still after the
+  // person has signed in again (a new grant is not the one the token was issued under).
   await oidc.tokenRevocation(jwtPortal.config, refreshed.refresh_token!);
   expect(await userinfoRefusal(jwtPortal, refreshed.access_token)).toEqual({ status: 401, error: 'invalid_token' });
+  const again = await signIn(jwtPortal, 'openid profile read');
+  expect(await userinfo(jwtPortal, again.access_token)).toMatchObject({ name: 'Alice Liddell' });
+  expect(await userinfoRefusal(jwtPortal, refreshed.access_token)).toEqual({ status: 401, error: 'invalid_token' });
+});
+
+test('a DPoP-bound JWT opens userinfo only with its proof', async () => {
+  const DPoP = oidc.getDPoPHandle(jwtPortal.config, await oidc.randomDPoPKeyPair());
+  const request = await jwtPortal.begin({ scope: 'openid profile read' });
+  const callback = await new UserAgent(CB).signIn(request.url, 'alice', 'alice password');
+  const tokens = await oidc.authorizationCodeGrant(jwtPortal.config, new URL(callback.url), { pkceCodeVerifier: request.verifier, expectedState: request.state }, undefined, { DPoP });
+  expect(tokens.token_type).toBe('dpop');
+  expect(await oidc.fetchUserInfo(jwtPortal.config, tokens.access_token, oidc.skipSubjectCheck, { DPoP })).toMatchObject({ name: 'Alice Liddell' });
+  const stolen = await fetch(`${gh.url}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  expect(stolen.status).toBe(401);
+  expect(stolen.headers.get('www-authenticate')).toContain('invalid_token');
 });
 
 test('a forged or foreign JWT is refused at userinfo', async () => {
