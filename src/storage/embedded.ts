@@ -24,7 +24,8 @@ export interface EmbeddedDatabase {
 const SOCKET_PORT = 5432;
 
 export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
-  await mkdir(dataDir, { recursive: true });
+  // Private when it is created here: the socket inside it asks no password.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const socketPath = join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
   const connection = { host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' };
   if (await isServed(socketPath)) {

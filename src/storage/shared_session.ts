@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { chmod } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import * as wire from './wire_protocol.ts';
@@ -23,12 +24,26 @@ export interface SharedSession {
   close(): Promise<void>;
 }
 
-export async function serveSharedSession(db: PGlite, socketPath: string): Promise<SharedSession> {
-  const session = new Session(db);
+export interface SharedSessionOptions {
+  /**
+   * How long a connection may keep the session while it sends nothing (an open transaction, an
+   * exchange without its Sync) before it is dropped and its transaction rolled back: every other
+   * connection waits meanwhile. Postgres's idle_in_transaction_session_timeout, for one session.
+   */
+  idleHoldMs?: number;
+}
+
+// Gatehouse's own transactions never pause between statements; a person at a psql prompt does.
+const IDLE_HOLD_MS = 10_000;
+
+export async function serveSharedSession(db: PGlite, socketPath: string, options: SharedSessionOptions = {}): Promise<SharedSession> {
+  const session = new Session(db, options.idleHoldMs ?? IDLE_HOLD_MS);
   const server = createServer((socket) => session.admit(socket));
   server.listen(socketPath);
   // Rejects with the listen error (EADDRINUSE when another process serves the directory).
   await once(server, 'listening');
+  // No password guards the socket: only this user may connect.
+  await chmod(socketPath, 0o600);
   return {
     close: async () => {
       const closed = once(server, 'close');
@@ -45,9 +60,11 @@ class Session {
   readonly #waiting: { connection: Connection; resume: () => void }[] = [];
   #nextId = 1;
   readonly db: PGlite;
+  readonly idleHoldMs: number;
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, idleHoldMs: number) {
     this.db = db;
+    this.idleHoldMs = idleHoldMs;
   }
 
   admit(socket: Socket): void {
@@ -97,7 +114,8 @@ class Connection {
   readonly session: Session;
   /** Put before this connection's statement names in the session. */
   readonly prefix: string;
-  #buffer = Buffer.alloc(0);
+  readonly #frames = new wire.FrameReader();
+  #holding: NodeJS.Timeout | undefined;
   #started = false;
   #closed = false;
   #draining: Promise<void> | undefined;
@@ -107,8 +125,8 @@ class Connection {
     this.session = session;
     this.prefix = prefix;
     socket.on('data', (chunk: Buffer) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      // A message PGlite cannot run leaves the connection in an unknown state: drop it.
+      this.#frames.push(chunk);
+      // A malformed frame, or a message PGlite cannot run, leaves the connection in an unknown state: drop it.
       this.#draining ??= this.#drain().catch(() => void socket.destroy()).finally(() => { this.#draining = undefined; });
     });
     // An error is followed by 'close', where the connection is cleaned up (so no events.once here:
@@ -125,14 +143,14 @@ class Connection {
   }
 
   async #drain(): Promise<void> {
-    for (let length = wire.messageLength(this.#buffer, !this.#started); length > 0 && !this.#closed; length = wire.messageLength(this.#buffer, !this.#started)) {
-      const message = this.#buffer.subarray(0, length);
-      this.#buffer = this.#buffer.subarray(length);
+    for (let message = this.#frames.next(!this.#started); message && !this.#closed; message = this.#frames.next(!this.#started)) {
       await this.#handle(message);
     }
   }
 
   async #handle(message: Buffer): Promise<void> {
+    // Busy, not idle: the timer runs only between this connection's messages.
+    clearTimeout(this.#holding);
     if (!this.#started) {
       const code = wire.untypedCode(message);
       // No TLS on a Unix socket; no backend process for a cancel request to signal.
@@ -158,6 +176,7 @@ class Connection {
     }
     if (own.length) this.socket.write(Buffer.concat(own));
     if (ready) this.session.release(this);
+    else this.#holding = setTimeout(() => this.socket.destroy(), this.session.idleHoldMs).unref();
   }
 
   /** Notes the statements and channels a message makes or drops; returns it with this connection's statement name. */
@@ -176,6 +195,7 @@ class Connection {
 
   async #leave(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#holding);
     await this.#draining;
     await this.session.acquire(this);
     try {

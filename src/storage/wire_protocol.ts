@@ -10,15 +10,57 @@ export const SSL_REQUEST = 80877103;
 export const GSSENC_REQUEST = 80877104;
 export const CANCEL_REQUEST = 80877102;
 
+/** The largest frontend message accepted: Gatehouse's own are a few kilobytes, Postgres allows 1 GB. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** The bytes a message's header takes: messages before the startup message have no type byte. */
+export function headerLength(untyped: boolean): number {
+  return untyped ? 4 : 5;
+}
+
 /**
- * The length of the complete message at the front of `buffer`, or 0 while it is incomplete.
- * Messages before the startup message (SSLRequest, StartupMessage, CancelRequest) have no type byte.
+ * The length of the message whose header starts `header`, type byte included, or undefined when
+ * it cannot be a valid message (a length shorter than the length field itself, shorter than a
+ * startup message, or over MAX_MESSAGE_BYTES): PGlite must never see such a frame.
  */
-export function messageLength(buffer: Buffer, untyped: boolean): number {
-  const header = untyped ? 4 : 5;
-  if (buffer.length < header) return 0;
-  const length = (untyped ? 0 : 1) + buffer.readInt32BE(untyped ? 0 : 1);
-  return buffer.length >= length ? length : 0;
+export function messageLength(header: Buffer, untyped: boolean): number | undefined {
+  const declared = header.readInt32BE(untyped ? 0 : 1);
+  const least = untyped ? 8 : 4;
+  return declared >= least && declared <= MAX_MESSAGE_BYTES ? declared + (untyped ? 0 : 1) : undefined;
+}
+
+/**
+ * Splits a connection's byte stream into frontend messages, copying each byte about once however
+ * the stream is chunked.
+ */
+export class FrameReader {
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+  }
+
+  /** The next complete message, or undefined while it is incomplete; throws on a frame that cannot be valid. */
+  next(untyped: boolean): Buffer | undefined {
+    const header = headerLength(untyped);
+    if (this.#size < header) return undefined;
+    const length = messageLength(this.#front(header), untyped);
+    if (length === undefined) throw new Error('malformed frontend message');
+    if (this.#size < length) return undefined;
+    const all = this.#front(length);
+    const rest = this.#chunks.slice(1);
+    this.#chunks = all.length > length ? [all.subarray(length), ...rest] : rest;
+    this.#size -= length;
+    return all.subarray(0, length);
+  }
+
+  /** The first chunk, made at least `bytes` long by joining the ones after it. */
+  #front(bytes: number): Buffer {
+    if (this.#chunks[0]!.length < bytes) this.#chunks = [Buffer.concat(this.#chunks, this.#size)];
+    return this.#chunks[0]!;
+  }
 }
 
 /** The untyped message's code: the protocol version of a StartupMessage, or one of the requests above. */

@@ -1,4 +1,11 @@
+import { once } from 'node:events';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { serveSharedSession, type SharedSession } from '../../src/storage/shared_session.ts';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
@@ -92,3 +99,65 @@ test('after the CLI has connected, changed a client and left, the change holds a
   expect((await gatehouse(['clients', 'update', portal.client_id, '--redirect-uri', CB], cliEnv)).code).toBe(0);
   expect((await signInAfterATypo()).kind).toBe('callback');
 });
+
+test('a malformed frame on the socket drops that connection only; the provider keeps serving', async () => {
+  const raw = connect(socketPath());
+  await once(raw, 'connect');
+  raw.on('error', () => {});
+  raw.write(startupMessage('postgres', 'postgres'));
+  await once(raw, 'data');
+  // A Query whose length field says 0: shorter than the length field itself.
+  raw.write(Buffer.from([0x51, 0, 0, 0, 0]));
+  await once(raw, 'close');
+  expect((await signInAfterATypo()).kind).toBe('callback');
+});
+
+test('the socket is for this user only', async () => {
+  expect((await stat(socketPath())).mode & 0o777).toBe(0o600);
+});
+
+describe('a connection that keeps the session while it sends nothing', () => {
+  let dir: string;
+  let db: PGlite;
+  let shared: SharedSession;
+  const socket = () => ({ host: dir, port: 5432, user: 'postgres', database: 'postgres' });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gh-hold-'));
+    db = await PGlite.create(join(dir, 'pglite'));
+    await db.exec('CREATE TABLE notes (text text)');
+    shared = await serveSharedSession(db, join(dir, '.s.PGSQL.5432'), { idleHoldMs: 300 });
+  });
+  afterAll(async () => {
+    await shared?.close();
+    await db?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('is dropped after the idle hold time, its transaction rolled back, and the others go on', async () => {
+    const idle = new pg.Client(socket());
+    idle.on('error', () => {});
+    await idle.connect();
+    await idle.query('BEGIN');
+    await idle.query("INSERT INTO notes VALUES ('never committed')");
+    const other = new pg.Client(socket());
+    await other.connect();
+    expect((await other.query('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 0 }]);
+    await expect(idle.query('COMMIT')).rejects.toThrow();
+    await other.end();
+  });
+});
+
+/** The embedded database's socket, inside its data directory. */
+function socketPath(): string {
+  return join(cliEnv.DATA_DIR!, '.s.PGSQL.5432');
+}
+
+/** A protocol 3.0 StartupMessage, as the pg driver sends it first. */
+function startupMessage(user: string, database: string): Buffer {
+  const body = Buffer.from(`user\0${user}\0database\0${database}\0\0`);
+  const message = Buffer.alloc(8 + body.length);
+  message.writeInt32BE(message.length, 0);
+  message.writeInt32BE(196608, 4);
+  body.copy(message, 8);
+  return message;
+}

@@ -1,4 +1,4 @@
-import { listenCommands, messageLength, renameStatement, statementName, sqlText } from '../../src/storage/wire_protocol.ts';
+import { FrameReader, listenCommands, MAX_MESSAGE_BYTES, messageLength, renameStatement, statementName, sqlText } from '../../src/storage/wire_protocol.ts';
 
 /** A typed frontend message as a client sends it. */
 function message(type: string, ...parts: (string | Buffer)[]): Buffer {
@@ -26,12 +26,38 @@ test.each([
   expect(messageLength(renamed, false)).toBe(renamed.length);
 });
 
-test('a message is complete only when all its bytes have arrived; the first messages have no type byte', () => {
+test('a message is complete only when all its bytes have arrived, however the stream is cut; the first messages have no type byte', () => {
   const parse = message('P', 'a', 'SELECT 1', NO_TYPES);
-  expect(messageLength(parse.subarray(0, parse.length - 1), false)).toBe(0);
-  expect(messageLength(Buffer.concat([parse, Buffer.from('S')]), false)).toBe(parse.length);
+  const sync = message('S');
   const sslRequest = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
-  expect(messageLength(sslRequest, true)).toBe(8);
+  const stream = Buffer.concat([sslRequest, parse, sync]);
+  for (const cut of [1, 3, 7, 9, stream.length - 1]) {
+    const frames = new FrameReader();
+    const read: Buffer[] = [];
+    for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
+      frames.push(part);
+      for (let next = frames.next(read.length === 0); next; next = frames.next(read.length === 0)) read.push(next);
+    }
+    expect(read).toEqual([sslRequest, parse, sync]);
+  }
+});
+
+test.each([
+  ['a typed length shorter than its own field', Buffer.from([0x51, 0, 0, 0, 0]), false],
+  ['a negative length', Buffer.from([0x51, 0xff, 0xff, 0xff, 0x9c]), false],
+  ['a first message shorter than a startup message', Buffer.from([0, 0, 0, 4]), true],
+  ['a length over the limit', Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 0])]).fill(0xff, 1, 2), false],
+])('%s is refused before a byte of its body arrives', (_kind, header, untyped) => {
+  expect(messageLength(header, untyped)).toBeUndefined();
+  const frames = new FrameReader();
+  frames.push(header);
+  expect(() => frames.next(untyped)).toThrow('malformed frontend message');
+});
+
+test('the limit is the largest message accepted', () => {
+  const header = Buffer.from([0x51, 0, 0, 0, 0]);
+  header.writeInt32BE(MAX_MESSAGE_BYTES, 1);
+  expect(messageLength(header, false)).toBe(MAX_MESSAGE_BYTES + 1);
 });
 
 test('the SQL of Query and Parse messages', () => {
