@@ -2,15 +2,22 @@ import type { Client, Provider } from 'oidc-provider';
 import type { Logger } from '../log.ts';
 
 /**
- * oidc-provider's outbound requests without its SSRF guard, which refuses loopback and private
- * addresses. The only such requests here are back-channel logouts (no client has a jwks_uri or a
- * sector identifier), to URIs that only the operator registers, with the CLI; an institution's
- * applications often sit on a private network. oidc-provider still bounds each request to 2.5 s
+ * oidc-provider's outbound requests, where a back-channel logout goes without its SSRF guard,
+ * which refuses loopback and private addresses: an institution's applications often sit on a
+ * private network, and only the operator registers these URIs, with the CLI. Every other request
+ * (a client's jwks_uri, sector identifier or metadata document) keeps the guard, since such URIs
+ * may one day come from dynamic registration. oidc-provider still bounds each request to 2.5 s
  * and follows no redirect.
  */
-export function operatorFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const { dispatcher: _ssrfGuard, ...options } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+export function operatorFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+  if (!isLogoutDelivery(init)) return fetch(input, init);
+  const { dispatcher: _ssrfGuard, ...options } = init as RequestInit & { dispatcher?: unknown };
   return fetch(input, options);
+}
+
+/** A back-channel logout: oidc-provider's one POST of a logout_token (Client#backchannelLogout). */
+function isLogoutDelivery(init: RequestInit): boolean {
+  return init.method === 'POST' && init.body instanceof URLSearchParams && init.body.has('logout_token');
 }
 
 /**

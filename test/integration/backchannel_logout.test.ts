@@ -102,12 +102,14 @@ describe('OIDC Back-Channel Logout', () => {
     }
   });
 
-  test('an application on a loopback or private address is reached: the operator registered it', async () => {
+  test('an application on a loopback or private address gets its logout token (the operator registered it); other requests keep the SSRF guard', async () => {
     // oidc-provider passes a dispatcher that refuses such addresses (jest's VM hides undici from
     // it, so it is stood in for here by one that refuses everything).
     const refuseAll = { dispatch() { throw new Error('refused by the SSRF guard'); } };
     const init = () => ({ method: 'POST', body: new URLSearchParams({ logout_token: 'x' }), dispatcher: refuseAll }) as unknown as RequestInit;
     await expect(fetch(receiver.uri, init())).rejects.toThrow();
     expect((await operatorFetch(receiver.uri, init())).status).toBe(200);
+    // Any other request (a client's jwks_uri, say) keeps the guard.
+    await expect(operatorFetch(receiver.uri, { method: 'GET', dispatcher: refuseAll } as unknown as RequestInit)).rejects.toThrow();
   });
 });
