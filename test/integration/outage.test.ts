@@ -19,10 +19,12 @@ beforeAll(async () => {
   pgProxy = await startTcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
   const redisUrl = new URL(TEST_REDIS_URL);
   redisProxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+  // Each URL keeps its password; only the address becomes the proxy's.
   pgUrl.host = `127.0.0.1:${pgProxy.port}`;
+  redisUrl.host = `127.0.0.1:${redisProxy.port}`;
   gh = await startGatehouse({
     databaseConfig: { kind: 'postgres', url: pgUrl.toString() },
-    redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
+    redisUrl: redisUrl.toString(),
   });
   server = await registerClient(gh.services.database.knex, { name: 'Job', kind: 'server', scopes: 'read' });
   api = await registerClient(gh.services.database.knex, { name: 'API', kind: 'resource-server' });

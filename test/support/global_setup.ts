@@ -4,10 +4,17 @@ import { TEST_POSTGRES_URL, TEST_REDIS_URL } from './env.ts';
 
 const HOW_TO_START = `
 The test suite runs against a real PostgreSQL and Redis. \`npm test\` starts its own, on
-127.0.0.1:15432 and 127.0.0.1:16379, and leaves them running (\`npm run test:stop\` stops them).
+127.0.0.1:15432 and 127.0.0.1:16379 with passwords of their own, and leaves them running
+(\`npm run test:stop\` stops them); \`npm test -- test/x.test.ts\` runs one file against them.
 Jest run directly uses TEST_POSTGRES_URL / TEST_REDIS_URL, by default the machine's own servers
-on 5432 and 6379: start those, or, after one \`npm test\`, point the variables at the suite's own:
-  TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:15432/test TEST_REDIS_URL=redis://127.0.0.1:16379`;
+on 5432 and 6379 with no password: start those, or point the variables at servers you have.`;
+
+/** The URL for a message: the password never reaches a log. */
+function shown(url: string): string {
+  const copy = new URL(url);
+  if (copy.password) copy.password = '***';
+  return copy.toString();
+}
 
 /** Fails the whole run, with instructions, when Postgres or Redis is unreachable: never a silent skip. */
 export default async function globalSetup(): Promise<void> {
@@ -16,7 +23,7 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${TEST_POSTGRES_URL}: ${(error as Error).message}${HOW_TO_START}`);
+    throw new Error(`PostgreSQL is not reachable at ${shown(TEST_POSTGRES_URL)}: ${(error as Error).message}${HOW_TO_START}`);
   } finally {
     await client.end().catch(() => {});
   }
@@ -26,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`Redis is not reachable at ${TEST_REDIS_URL}: ${(error as Error).message}${HOW_TO_START}`);
+    throw new Error(`Redis is not reachable at ${shown(TEST_REDIS_URL)}: ${(error as Error).message}${HOW_TO_START}`);
   } finally {
     redis.disconnect();
   }
