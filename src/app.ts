@@ -19,6 +19,7 @@ import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { securityHeaders } from './security_headers.ts';
+import { requireMetricsToken } from './metrics_access.ts';
 import { rfcErrorCodes, sayWhenGrantsExpired } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
 import { logBackchannelLogout } from './provider/backchannel_logout.ts';
@@ -175,10 +176,14 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks };
   });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  // Metrics tell an attacker what is being tried and when: not served without METRICS_TOKEN.
+  const metricsToken = deps.config.metricsToken;
+  if (metricsToken) {
+    router.get('/metrics', requireMetricsToken(metricsToken), async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    });
+  }
   return router;
 }
 

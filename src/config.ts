@@ -50,6 +50,11 @@ const schema = z.object({
   JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   /** Set when TLS terminates at a proxy in front of Gatehouse, so X-Forwarded-* headers are trusted. */
   TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * The bearer token Prometheus sends for /metrics (its `authorization` setting); unset, /metrics
+   * is not served. 32 characters at least, so it cannot be guessed; no spaces (a header token).
+   */
+  METRICS_TOKEN: z.string().regex(/^[\x21-\x7E]{32,}$/).optional(),
 }).superRefine((env, ctx) => {
   if (env.IDENTITY === 'cas' && !env.CAS_URL) {
     ctx.addIssue({ code: 'custom', path: ['CAS_URL'], message: 'required when IDENTITY=cas: the CAS server base URL, e.g. https://cas.example.edu/cas' });
@@ -74,6 +79,7 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   janitorIntervalSeconds: number;
   trustProxy: boolean;
+  metricsToken: string | undefined;
 }
 
 /** Thrown for a bad environment; its message is the one line an operator reads. */
@@ -106,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     janitorIntervalSeconds: e.JANITOR_INTERVAL_SECONDS,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
@@ -128,6 +135,7 @@ const ACCEPTS: Record<string, string> = {
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
   TRUST_PROXY: 'true or false',
+  METRICS_TOKEN: 'a token of 32 or more printable characters without spaces, e.g. from openssl rand -hex 32',
 };
 
 function describe(issue: z.core.$ZodIssue, name: string): string {

@@ -63,6 +63,8 @@ test.each([
   [{ DATABASE_IDLE_TIMEOUT_SECONDS: '0' }, /^invalid configuration: DATABASE_IDLE_TIMEOUT_SECONDS: expected an integer number of seconds from 1 to 86400$/],
   [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token, e.g. auth-cas$/],
   [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected true or false$/],
+  [{ METRICS_TOKEN: 'a'.repeat(31) }, /^invalid configuration: METRICS_TOKEN: expected a token of 32 or more printable characters/],
+  [{ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` }, /^invalid configuration: METRICS_TOKEN: /],
 ])('%j is refused with one line naming the variable', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
