@@ -4,6 +4,9 @@ import { AccountExists, AccountStore } from '../storage/accounts.ts';
 import { GroupMembers } from '../storage/group_members.ts';
 import { hashPassword } from '../identity/passwords.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import type { Config } from '../config.ts';
+
+type IdentityKind = Config['identity']['kind'];
 
 export const ACCOUNT_FLAG_OPTIONS = {
   username: { type: 'string' },
@@ -65,8 +68,16 @@ function passwordFromStdin(): string {
   return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
 }
 
-export function addGroupMember(group: string, username: string): (db: Knex) => Promise<CommandResult> {
+/**
+ * Adds a member by username. With local accounts a name that is no account could never sign in
+ * (a typo, most likely): refused. With CAS an account appears at the person's first sign-in, so a
+ * name not seen yet is accepted.
+ */
+export function addGroupMember(group: string, username: string, identity: IdentityKind = 'local'): (db: Knex) => Promise<CommandResult> {
   return async (db) => {
+    if (identity === 'local' && !(await new AccountStore(db).findByUsername(username))) {
+      throw new UsageError(`no account named ${username}: create it first (gatehouse accounts create)`);
+    }
     const added = await new GroupMembers(db).add(group, username);
     return { json: { group, username, added }, text: added ? `added ${username} to ${group}` : `${username} is already in ${group}` };
   };

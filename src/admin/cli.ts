@@ -83,7 +83,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'groups add-member': (args) => {
     const [group, username] = positionals(args, 2, 'groups add-member GROUP USERNAME');
-    return ({ db }) => addGroupMember(group!, username!)(db);
+    return ({ db, config }) => addGroupMember(group!, username!, config.identity.kind)(db);
   },
   'groups remove-member': (args) => {
     const [group, username] = positionals(args, 2, 'groups remove-member GROUP USERNAME');

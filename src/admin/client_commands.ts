@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ScopeEntry } from '../policy/scope_catalogue.ts';
 import {
@@ -8,6 +7,7 @@ import {
 import { ClientStore, type StoredClient } from '../storage/clients.ts';
 import { newClientSecret } from '../provider/client_secret.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { newClientId } from './client_id.ts';
 
 /** The flags of `clients create` and `clients update`, as parsed from the command line. */
 export interface ClientFlags {
@@ -52,7 +52,7 @@ export function requireClientFlags(flags: ClientFlags): void {
 export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
   requireClientFlags(flags);
   const spec = specFrom(flags, undefined);
-  const client: StoredClient = { client_id: randomBytes(12).toString('base64url'), ...metadataOf(spec, catalogue) };
+  const client: StoredClient = { client_id: newClientId(), ...metadataOf(spec, catalogue) };
   const secret = needsSecret(spec.kind) ? newClientSecret() : undefined;
   if (secret) client.client_secret = secret.stored;
   return async (db) => {

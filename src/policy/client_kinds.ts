@@ -1,4 +1,5 @@
-import { OIDC_SCOPES } from './scope_policy.ts';
+import { AUTH_NONE, OIDC_SCOPES } from './scope_policy.ts';
+import type { ScopeEntry } from './scope_catalogue.ts';
 
 /**
  * What each kind of client is allowed to be. The CLI's `--kind` picks one; everything that
@@ -83,7 +84,7 @@ export class ClientSpecError extends Error {
 }
 
 /** Turns an operator's spec into oidc-provider metadata, or says what is wrong with it. */
-export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string> | ReadonlyMap<string, unknown>): ClientMetadata {
+export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, ScopeEntry>): ClientMetadata {
   const userFacing = spec.kind === 'web' || spec.kind === 'spa';
   if (!spec.name.trim()) throw new ClientSpecError('--name must not be empty');
   if (userFacing && spec.redirectUris.length === 0) {
@@ -100,7 +101,12 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
   if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError(`--logo-uri must be an https URL: ${spec.logoUri}`);
   const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
   for (const scope of scopes) {
-    if (!knownScopes.has(scope)) throw new ClientSpecError(`unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
+    if (!catalogue.has(scope)) throw new ClientSpecError(`unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
+  }
+  const useless = scopes.filter((scope) => !usableBy(spec.kind, scope, catalogue.get(scope)!));
+  if (useless.length) {
+    const why = spec.kind === 'server' ? 'it signs no one in (client credentials), and these are for a signed-in person' : 'auth-none is for client credentials only';
+    throw new ClientSpecError(`a ${spec.kind} client can never be granted ${useless.join(' ')}: ${why}`);
   }
   const oidcScopes = [...new Set(scopes)].filter((scope) => OIDC_SCOPES.has(scope));
   return {
@@ -123,6 +129,17 @@ export function clientMetadata(spec: ClientSpec, knownScopes: ReadonlySet<string
     // With sid, an application signed in twice (two browsers) ends only the session that ended here.
     ...(spec.backchannelLogoutUri ? { backchannel_logout_uri: spec.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
   };
+}
+
+/**
+ * Whether a kind of client could ever be granted a scope (the policy refuses the rest at every
+ * request, so allowing them only hides a mistake): a server has no person behind it, so no OIDC
+ * scope and no login scope; a person's application never gets auth-none.
+ */
+function usableBy(kind: ClientKind, scope: string, entry: ScopeEntry): boolean {
+  if (kind === 'server') return !(['oidc', 'claims', 'refresh'].includes(entry.kind) || (entry.kind === 'login-selector' && scope !== AUTH_NONE));
+  if (kind === 'web' || kind === 'spa') return scope !== AUTH_NONE;
+  return true;
 }
 
 /** True when the client authenticates with a secret (everything but a SPA). */

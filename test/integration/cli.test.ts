@@ -20,6 +20,8 @@ describe('on the embedded database, while the provider runs', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const client = JSON.parse(run.stdout) as { client_id: string; client_secret: string; allowed_scopes: string };
     expect(client.allowed_scopes).toBe('auth-none read');
+    // Letters and digits: `clients show ID` never takes it for an option.
+    expect(client.client_id).toMatch(/^[A-Za-z0-9]{16}$/);
     const response = await clientCredentials(gh.url, client, { scope: 'read' });
     expect(response.status).toBe(200);
   });
@@ -94,6 +96,10 @@ describe('on Postgres', () => {
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'read teleport'], 'gatehouse: unknown scope "teleport": see the scope catalogue in the README\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--org', 'dept=Physics'], 'gatehouse: --org must be one of user_org, course_org (got dept)\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--bogus'], expect.stringContaining("Unknown option '--bogus'")],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-none openid read'], 'gatehouse: a server client can never be granted openid: it signs no one in (client credentials), and these are for a signed-in person\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-cas offline_access'], 'gatehouse: a server client can never be granted auth-cas offline_access: it signs no one in (client credentials), and these are for a signed-in person\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'openid auth-none'], 'gatehouse: a web client can never be granted auth-none: auth-none is for client credentials only\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'spa', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'auth-none'], 'gatehouse: a spa client can never be granted auth-none: auth-none is for client credentials only\n'],
   ])('a bad call %j says what is wrong on stderr and exits 2', async (args, message) => {
     const run = await gatehouse([...args, '--json'], env);
     expect(run).toEqual({ code: 2, stdout: '', stderr: message });
@@ -143,6 +149,14 @@ describe('accounts and groups', () => {
     expect(both).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: give --password or --password-stdin, not both\n' });
     const empty = await gatehouse(['accounts', 'create', '--username', 'dave', '--password-stdin'], env, '');
     expect(empty).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: accounts create needs --password or --password-stdin\n' });
+  });
+
+  test('groups add-member refuses a name that is no account, unless accounts come from CAS at their first sign-in', async () => {
+    expect(await gatehouse(['groups', 'add-member', 'library-staff', 'alicia'], env)).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: no account named alicia: create it first (gatehouse accounts create)\n' });
+    const cas = { ...env, IDENTITY: 'cas', CAS_URL: 'https://cas.example.edu/cas' };
+    expect(await gatehouse(['groups', 'add-member', 'registrar', 'newcomer'], cas)).toMatchObject({ code: 0, stdout: 'added newcomer to registrar\n' });
+    expect(JSON.parse((await gatehouse(['groups', 'list', '--json'], env)).stdout)).toEqual([{ group: 'registrar', members: ['newcomer'] }]);
+    expect((await gatehouse(['groups', 'remove-member', 'registrar', 'newcomer'], env)).code).toBe(0);
   });
 
   test('groups add-member, list and remove-member', async () => {

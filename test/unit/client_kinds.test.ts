@@ -2,6 +2,7 @@ import { clientMetadata, ClientSpecError, type ClientSpec } from '../../src/poli
 import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
 
 const catalogue = scopeCatalogue('auth-cas');
+const SERVER_WHY = 'it signs no one in (client credentials), and these are for a signed-in person';
 const spec = (overrides: Partial<ClientSpec>): ClientSpec => ({
   name: 'App',
   kind: 'web',
@@ -50,6 +51,11 @@ test.each([
   [{ backchannelLogoutUri: 'https://app.example.edu/logout#x' }, 'a back-channel logout URI must not have a fragment: https://app.example.edu/logout#x'],
   [{ backchannelLogoutUri: 'logout' }, 'not an absolute URL: logout'],
   [{ kind: 'server', redirectUris: [], backchannelLogoutUri: 'https://app.example.edu/logout' }, 'a server client has no sessions to log out of: it takes no --backchannel-logout-uri'],
+  [{ kind: 'server', redirectUris: [], scopes: ['auth-none', 'openid', 'read'] }, `a server client can never be granted openid: ${SERVER_WHY}`],
+  [{ kind: 'server', redirectUris: [], scopes: ['profile', 'email', 'groups', 'offline_access'] }, `a server client can never be granted profile email groups offline_access: ${SERVER_WHY}`],
+  [{ kind: 'server', redirectUris: [], scopes: ['auth-cas', 'read'] }, `a server client can never be granted auth-cas: ${SERVER_WHY}`],
+  [{ kind: 'web', scopes: ['openid', 'auth-none'] }, 'a web client can never be granted auth-none: auth-none is for client credentials only'],
+  [{ kind: 'spa', scopes: ['auth-none'] }, 'a spa client can never be granted auth-none: auth-none is for client credentials only'],
 ] as Array<[Partial<ClientSpec>, string]>)('%j is refused: %s', (overrides, message) => {
   expect(() => clientMetadata(spec(overrides), catalogue)).toThrow(new ClientSpecError(message));
 });
@@ -66,4 +72,14 @@ test('a back-channel logout URI is registered with session ids required, and onl
   expect(clientMetadata(spec({ backchannelLogoutUri: 'http://127.0.0.1:8080/logout' }), catalogue).backchannel_logout_uri).toBe('http://127.0.0.1:8080/logout');
   expect(clientMetadata(spec({}), catalogue)).not.toHaveProperty('backchannel_logout_uri');
   expect(clientMetadata(spec({}), catalogue)).not.toHaveProperty('backchannel_logout_session_required');
+});
+
+test.each([
+  ['server', ['auth-none', 'read', 'grades', 'user_org']],
+  ['web', ['openid', 'profile', 'email', 'groups', 'offline_access', 'auth-cas', 'read', 'grades', 'course_org']],
+  ['spa', ['openid', 'offline_access', 'auth-cas', 'read']],
+] as const)('a %s client may be allowed every scope it can be granted', (kind, scopes) => {
+  const withGrades = scopeCatalogue('auth-cas', [{ name: 'grades', description: 'Your grades' }]);
+  const redirectUris = kind === 'server' ? [] : ['https://app.example.edu/cb'];
+  expect(clientMetadata(spec({ kind, redirectUris, scopes: [...scopes] }), withGrades).allowed_scopes).toBe(scopes.join(' '));
 });
