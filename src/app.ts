@@ -29,7 +29,8 @@ import { groupSource } from './identity/group_source.ts';
 import { ScopeService } from './provider/scope_service.ts';
 import { liveIntrospection } from './provider/live_introspection.ts';
 import { OIDC_SCOPES } from './policy/scope_policy.ts';
-import { errorPages } from './error_pages.ts';
+import { errorPages, markOutages } from './error_pages.ts';
+import { isUnavailable } from './storage/errors.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createLoginLimits } from './interactions/login_limits.ts';
 import { CasSessions } from './storage/cas_sessions.ts';
@@ -96,7 +97,9 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted] });
   const catalogue = scopeCatalogue(config.loginScope);
   const metrics = createMetrics(provider);
+  markOutages(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    if (isUnavailable(error)) return;
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
   });
   logBackchannelLogout(provider, logger);
@@ -171,7 +174,9 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const checks = { database: await probe(() => deps.database.knex.raw('SELECT 1')), redis: deps.redis ? await probe(() => deps.redis!.ping()) : 'not configured' };
+    // Side by side: each probe is bounded (src/storage/database.ts, redis.ts), so is the answer.
+    const [database, redis] = await Promise.all([probe(() => deps.database.knex.raw('SELECT 1')), deps.redis ? probe(() => deps.redis!.ping()) : 'not configured' as const]);
+    const checks = { database, redis };
     const ready = Object.values(checks).every((state) => state !== 'unreachable');
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks };

@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Provider } from 'oidc-provider';
+import { isUnavailable } from './storage/errors.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -26,6 +27,9 @@ export function createMetrics(provider: Provider): Metrics {
   const serverErrors = new Counter({ name: 'gatehouse_server_errors_total', help: 'Requests that failed inside Gatehouse.', registers: [registry] });
   provider.on('grant.success', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type), outcome: 'success' }));
   provider.on('grant.error', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), outcome: 'error' }));
-  provider.on('server_error', () => serverErrors.inc());
+  // An outage is answered 503 (src/error_pages.ts) and shows in /readyz, not here.
+  provider.on('server_error', (_ctx, error: unknown) => {
+    if (!isUnavailable(error)) serverErrors.inc();
+  });
   return { registry, requestDuration };
 }

@@ -142,7 +142,8 @@ export async function runCli(argv: string[], out = process.stdout, err = process
   try {
     const config = loadConfig();
     const run = COMMANDS[name]!(args, config);
-    database = await openDatabase(config.database, { max: 2, idleTimeoutSeconds: config.databaseIdleTimeoutSeconds });
+    // An operator's command (a migration, the janitor on a big table) may take its time.
+    database = await openDatabase(config.database, { max: 2, idleTimeoutSeconds: config.databaseIdleTimeoutSeconds, queryTimeoutMs: 0 });
     // Every command works on a fresh database: the schema is brought up to date first.
     if (name !== 'migrate') await migrateLatest(database.knex);
     const result = await run({ db: database.knex, config });

@@ -5,6 +5,12 @@ import { TtlCache } from '../ttl_cache.ts';
 /** The channel on which a client change is announced (payload: the client id). */
 export const CLIENT_CHANGES_CHANNEL = 'gatehouse_client_changes';
 
+/** The listening connection's application_name, as pg_stat_activity shows it. */
+export const LISTENER_NAME = 'gatehouse-client-changes';
+
+// A connect that hangs (a partition) is given up and retried rather than waited on forever.
+const LISTENER_CONNECT_TIMEOUT_MS = 3000;
+
 /** Announces a client change to every running provider; delivered when the transaction commits. */
 export async function announceClientChange(db: Knex, clientId: string): Promise<void> {
   await db.raw('SELECT pg_notify(?, ?)', [CLIENT_CHANGES_CHANNEL, clientId]);
@@ -24,14 +30,31 @@ export class ClientCache {
   #listener: pg.Client | undefined;
   #closed = false;
 
-  /** Starts listening on a dedicated connection (re-established with backoff when it drops). */
+  /**
+   * Starts listening on a dedicated connection, re-established with backoff when it drops.
+   * One connection at a time: each attempt drops at most once ('error' and 'end' both come
+   * for one failure) and only the newest attempt schedules the next, so outages cannot
+   * multiply the loops.
+   */
   async listen(connection: pg.ClientConfig): Promise<void> {
     let delayMs = 100;
     const connect = async (): Promise<void> => {
       if (this.#closed) return;
-      const client = new pg.Client(connection);
-      client.on('error', () => drop(client));
-      client.on('end', () => drop(client));
+      const client = new pg.Client({ ...connection, application_name: LISTENER_NAME, connectionTimeoutMillis: LISTENER_CONNECT_TIMEOUT_MS, keepAlive: true });
+      this.#listener = client;
+      let dropped = false;
+      const drop = (): void => {
+        if (dropped) return;
+        dropped = true;
+        this.#listening = false;
+        for (const entries of this.#partitions) entries.clear();
+        client.end().catch(() => {});
+        if (this.#closed) return;
+        setTimeout(() => void connect(), delayMs).unref();
+        delayMs = Math.min(delayMs * 2, 5000);
+      };
+      client.on('error', drop);
+      client.on('end', drop);
       client.on('notification', (message) => {
         if (message.channel !== CLIENT_CHANGES_CHANNEL || !message.payload) return;
         for (const entries of this.#partitions) entries.forget(message.payload);
@@ -39,22 +62,11 @@ export class ClientCache {
       try {
         await client.connect();
         await client.query(`LISTEN ${CLIENT_CHANGES_CHANNEL}`);
-        this.#listener = client;
+        if (dropped) return;
         this.#listening = true;
         delayMs = 100;
       } catch {
-        drop(client);
-      }
-    };
-    const drop = (client: pg.Client): void => {
-      if (this.#listener !== undefined && this.#listener !== client) return;
-      this.#listening = false;
-      this.#listener = undefined;
-      for (const entries of this.#partitions) entries.clear();
-      client.end().catch(() => {});
-      if (!this.#closed) {
-        setTimeout(() => void connect(), delayMs).unref();
-        delayMs = Math.min(delayMs * 2, 5000);
+        drop();
       }
     };
     await connect();

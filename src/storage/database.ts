@@ -13,8 +13,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// Fail a request within seconds when Postgres is gone instead of queueing it for a minute.
-const ACQUIRE_TIMEOUT_MS = 3000;
+/**
+ * Every wait on Postgres is bounded, so a request gets a 503 within seconds when Postgres is
+ * gone or unreachable (a partition: connections open, nothing coming back) instead of hanging:
+ * a pool connection is waited for at most this long (a new one's connect included), and so is
+ * each query. A request's first failing call ends it, so it fails within twice this.
+ */
+export const POSTGRES_WAIT_MS = 1500;
 
 /** Where knex's own messages go (connection errors, pool warnings); nowhere when not given. */
 export interface DatabaseLog {
@@ -31,19 +36,28 @@ export interface PoolOptions {
   max?: number;
   /** How long a connection may sit idle before the pool closes it (DATABASE_IDLE_TIMEOUT_SECONDS). */
   idleTimeoutSeconds?: number;
+  /** How long one query may take (0: no limit, for an operator's migrate or janitor run). */
+  queryTimeoutMs?: number;
   log?: DatabaseLog;
 }
 
 /** Opens the configured database (Postgres, or the embedded PGlite) through one knex pool. */
-export async function openDatabase(database: Config['database'], { max = 10, idleTimeoutSeconds = 30, log }: PoolOptions = {}): Promise<Database> {
+export async function openDatabase(database: Config['database'], { max = 10, idleTimeoutSeconds = 30, queryTimeoutMs = POSTGRES_WAIT_MS, log }: PoolOptions = {}): Promise<Database> {
   const idleTimeoutMillis = idleTimeoutSeconds * 1000;
   if (database.kind === 'postgres') {
     const db = knex({
       log: knexLog(log),
       client: 'pg',
-      connection: { connectionString: database.url, connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS },
+      connection: {
+        connectionString: database.url,
+        connectionTimeoutMillis: POSTGRES_WAIT_MS,
+        // The client-side timeout is what a partition needs (the server never sees the query);
+        // the server-side one stops the server working on a query nobody waits for any more.
+        ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs, statement_timeout: queryTimeoutMs } : {}),
+        keepAlive: true,
+      },
       pool: { min: 0, max, idleTimeoutMillis },
-      acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
+      acquireConnectionTimeout: POSTGRES_WAIT_MS,
     });
     return { knex: db, kind: 'postgres', connection: { connectionString: database.url }, close: () => db.destroy() };
   }

@@ -32,6 +32,10 @@ const UNAVAILABLE_MESSAGES = [
   /Connection is closed/i,
   /enableOfflineQueue/i,
   /Reached the max retries per request/i,
+  // The bounds of src/storage/database.ts and redis.ts: a backend that does not answer.
+  /Query read timeout/i,
+  /^timeout expired$/i,
+  /Command timed out/i,
   /the database system is (starting up|shutting down)/i,
   /terminating connection/i,
 ];

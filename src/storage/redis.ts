@@ -3,9 +3,15 @@ import { Redis } from 'ioredis';
 export type { Redis };
 
 /**
+ * How long a command (or a connect) may wait for Redis: in a partition the connection stays
+ * open and nothing comes back, and a request must get its 503 rather than hang.
+ */
+export const REDIS_WAIT_MS = 1500;
+
+/**
  * One ioredis connection, not yet connected. Commands fail at once while Redis is down (no
- * offline queue, one retry) so a request gets a 503 instead of hanging; ioredis keeps
- * reconnecting meanwhile.
+ * offline queue, one retry) and within REDIS_WAIT_MS while it does not answer, so a request
+ * gets a 503 instead of hanging; ioredis keeps reconnecting meanwhile.
  */
 export function createRedis(url: string): Redis {
   const redis = new Redis(url, {
@@ -15,7 +21,8 @@ export function createRedis(url: string): Redis {
     enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    connectTimeout: 3000,
+    connectTimeout: REDIS_WAIT_MS,
+    commandTimeout: REDIS_WAIT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
   // Without a listener ioredis prints every failed reconnect; readiness reports it instead.

@@ -20,7 +20,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     config: { kind: 'postgres', url: url.toString() },
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => void (await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
 }
 
@@ -30,11 +30,12 @@ export async function createEmbeddedDatabase(): Promise<TestDatabase> {
   return { config: { kind: 'embedded', dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** A query on the test server itself, outside any Gatehouse (e.g. pg_stat_activity). */
+export async function adminQuery<Row extends object = object>(sql: string, params: unknown[] = []): Promise<Row[]> {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query(sql, params)).rows as Row[];
   } finally {
     await client.end();
   }

@@ -8,14 +8,22 @@ import type { AddressInfo } from 'node:net';
  */
 export interface TcpProxy {
   port: number;
+  /** Closes every connection and refuses new ones (the backend is down). */
   cut(): void;
   restore(): void;
+  /**
+   * A partition: connections stay open and new ones are accepted, but no byte goes either way
+   * until thaw(), which delivers what was held back (as TCP retransmission would).
+   */
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
+  let frozen = false;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -28,6 +36,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       socket.on('error', () => {});
     }
     client.pipe(upstream).pipe(client);
+    if (frozen) for (const socket of [client, upstream]) socket.pause();
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -41,6 +50,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     restore: () => {
       down = false;
+    },
+    freeze: () => {
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+    },
+    thaw: () => {
+      frozen = false;
+      for (const socket of sockets) socket.resume();
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
