@@ -14,5 +14,11 @@ export async function readForm(ctx: Context): Promise<URLSearchParams> {
     if (size > MAX_FORM_BYTES) throw new errors.InvalidRequest('form too large');
     chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  // No field of ours may hold a NUL: Postgres could not look it up (or store it), and no
+  // person types one.
+  for (const [name, value] of form) {
+    if (value.includes('\u0000')) throw new errors.InvalidRequest(`${name} contains a NUL character`);
+  }
+  return form;
 }

@@ -1,7 +1,17 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { isUnavailable, StorageUnavailable } from './errors.ts';
 
-/** Turns a backend outage inside any adapter call into StorageUnavailable (503). */
+/**
+ * Postgres stores no NUL character in text, and a lookup of a value holding one fails there.
+ * No stored id holds one, so such a lookup finds nothing, as it would for any other unknown
+ * id: the client gets its RFC error (invalid_client, invalid_grant, ...) rather than a 500.
+ */
+const cannotBeStored = (value: string): boolean => value.includes('\u0000');
+
+/**
+ * Turns a backend outage inside any adapter call into StorageUnavailable (503), and answers
+ * a lookup of an id no store can hold (see cannotBeStored) as not found.
+ */
 export class GuardedAdapter implements Adapter {
   readonly #inner: Adapter;
 
@@ -14,27 +24,27 @@ export class GuardedAdapter implements Adapter {
   }
 
   find(id: string): Promise<AdapterPayload | undefined | void> {
-    return guard(() => this.#inner.find(id));
+    return cannotBeStored(id) ? Promise.resolve(undefined) : guard(() => this.#inner.find(id));
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined | void> {
-    return guard(() => this.#inner.findByUid(uid));
+    return cannotBeStored(uid) ? Promise.resolve(undefined) : guard(() => this.#inner.findByUid(uid));
   }
 
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined | void> {
-    return guard(() => this.#inner.findByUserCode(userCode));
+    return cannotBeStored(userCode) ? Promise.resolve(undefined) : guard(() => this.#inner.findByUserCode(userCode));
   }
 
   consume(id: string): Promise<void> {
-    return guard(() => this.#inner.consume(id));
+    return cannotBeStored(id) ? Promise.resolve() : guard(() => this.#inner.consume(id));
   }
 
   destroy(id: string): Promise<void> {
-    return guard(() => this.#inner.destroy(id));
+    return cannotBeStored(id) ? Promise.resolve() : guard(() => this.#inner.destroy(id));
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
-    return guard(() => this.#inner.revokeByGrantId(grantId));
+    return cannotBeStored(grantId) ? Promise.resolve() : guard(() => this.#inner.revokeByGrantId(grantId));
   }
 }
 
