@@ -62,8 +62,19 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
     // Implicit and hybrid flows hand tokens to the browser's address bar: code only.
     responseTypes: ['code'],
     allowOmittingSingleRegisteredRedirectUri: false,
+    // Every feature oidc-provider 9 turns on by default is named here, on or off, with its reason;
+    // the discovery table in the README's Endpoints section lists what is on (protocol_surface.test.ts).
     features: {
       devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      // DPoP (RFC 9449), optional: a client that holds a key binds its tokens to it, so a token
+      // stolen from a SPA's storage or a log is useless alone. Proofs are single use across
+      // servers (ReplayDetection is in the shared store).
+      dPoP: { enabled: true },
+      // PAR (RFC 9126), optional: the client posts its request, authenticated, and the browser
+      // carries only a request_uri (RFC 9700 recommends it, FAPI 2.0 requires it). The request
+      // passes the same checks and scope policy as at /auth: nothing new is reachable.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: revocationAllowed },
