@@ -1,44 +1,113 @@
-import { RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import { createHash } from 'node:crypto';
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
+import { usernameKey } from '../identity/usernames.ts';
 
 /**
- * Failed sign-ins are limited per username (guessing one person's password) and per client IP
- * (trying many people). Only failures count, so a person who types correctly is never slowed.
+ * Failed sign-ins are limited without handing an attacker a switch that locks people out (OWASP's
+ * authentication cheat sheet, Keycloak's growing waits). Each tier is a window of `duration`
+ * seconds that allows `points` password checks that fail.
+ *
+ * Per account and address: a few guesses, then longer and longer waits (up to 5 minutes, then up
+ * to an hour, then the rest of the day): 20 guesses a day from one address.
  */
-const PER_USERNAME = { points: 5, duration: 15 * 60 };
-const PER_IP = { points: 30, duration: 15 * 60 };
+const PER_ACCOUNT_AND_ADDRESS = [{ points: 5, duration: 5 * 60 }, { points: 10, duration: 60 * 60 }, { points: 20, duration: 24 * 60 * 60 }];
+/** Per account from all addresses: reached only by guesses from many addresses at once. */
+const PER_ACCOUNT = [{ points: 50, duration: 60 * 60 }, { points: 200, duration: 24 * 60 * 60 }];
+/**
+ * Per address over all accounts (password spraying). One account guessed from one address
+ * fills at most 10 of it an hour, so a guesser behind a campus NAT cannot lock the others out.
+ */
+const PER_ADDRESS = [{ points: 100, duration: 15 * 60 }];
+/**
+ * An address an account signed in from is known for it this long: there, only that account's own
+ * per-address limit applies, so a distributed attack or a sprayer behind the same NAT does not
+ * lock its owner out.
+ */
+const KNOWN_FOR = 30 * 24 * 60 * 60;
+
+export interface Attempt {
+  /** Seconds to wait before trying again, or 0: the password may be checked. */
+  retryAfter: number;
+  /** The password was right: the attempt was no failure, and the address is now known for the account. */
+  succeeded(): Promise<void>;
+}
 
 export interface LoginLimits {
-  /** Seconds until another attempt is allowed, or 0 when one is allowed now. */
-  retryAfter(username: string, ip: string): Promise<number>;
-  recordFailure(username: string, ip: string): Promise<void>;
-  recordSuccess(username: string): Promise<void>;
+  /**
+   * Counts the attempt as a failure before the password is checked (atomically, in Redis or
+   * SQL), so that parallel guesses can never check more passwords than the limits allow; a
+   * right password takes the count back. A refused attempt counts nowhere.
+   */
+  reserve(username: string, ip: string): Promise<Attempt>;
+}
+
+interface Limit {
+  limiter: RateLimiterAbstract;
+  key: string;
 }
 
 export function createLoginLimits(stores: { db: Knex; redis?: Redis | undefined; prefix: string }): LoginLimits {
   const limiter = (name: string, limits: { points: number; duration: number }): RateLimiterAbstract => stores.redis
     ? new RateLimiterRedis({ storeClient: stores.redis, keyPrefix: `${stores.prefix}login-${name}`, ...limits })
     : new RateLimiterPostgres({ storeClient: stores.db, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, keyPrefix: `login-${name}`, ...limits });
-  const byUsername = limiter('user', PER_USERNAME);
-  const byIp = limiter('ip', PER_IP);
-  const userKey = (username: string) => username.trim().toLowerCase();
+  const tiers = (name: string, limits: { points: number; duration: number }[]) => limits.map((limit, i) => limiter(`${name}-${i + 1}`, limit));
+  const byPair = tiers('pair', PER_ACCOUNT_AND_ADDRESS);
+  const byAccount = tiers('user', PER_ACCOUNT);
+  const byAddress = tiers('ip', PER_ADDRESS);
+  const known = limiter('known', { points: 1, duration: KNOWN_FOR });
 
   return {
-    async retryAfter(username, ip) {
-      const [user, address] = await Promise.all([byUsername.get(userKey(username)), byIp.get(ip)]);
-      return Math.max(wait(user, PER_USERNAME.points), wait(address, PER_IP.points));
-    },
-    async recordFailure(username, ip) {
-      // Consuming past the limit rejects; the state is what matters, so rejections are expected here.
-      await Promise.allSettled([byUsername.consume(userKey(username)), byIp.consume(ip)]);
-    },
-    async recordSuccess(username) {
-      await byUsername.delete(userKey(username));
+    async reserve(username, ip) {
+      const account = digest(usernameKey(username));
+      const pair = digest(account, ip);
+      const address = digest(ip);
+      const pairLimits = byPair.map((l) => ({ limiter: l, key: pair }));
+      const isKnown = ((await known.get(pair))?.consumedPoints ?? 0) > 0;
+      // One stage after the other, so that guesses refused for one account never fill the address's count.
+      const stages = isKnown ? [pairLimits] : [pairLimits, byAccount.map((l) => ({ limiter: l, key: account })), byAddress.map((l) => ({ limiter: l, key: address }))];
+      const taken: Limit[] = [];
+      for (const stage of stages) {
+        const refused = await take(stage, taken);
+        if (refused > 0) {
+          await giveBack(taken);
+          return { retryAfter: refused, succeeded: async () => {} };
+        }
+      }
+      return {
+        retryAfter: 0,
+        async succeeded() {
+          const others = taken.filter((limit) => !pairLimits.some((p) => p.limiter === limit.limiter));
+          await Promise.all([...byPair.map((l) => l.delete(pair)), giveBack(others), known.set(pair, 1, KNOWN_FOR)]);
+        },
+      };
     },
   };
 }
 
-function wait(state: RateLimiterRes | null, points: number): number {
-  return state && state.consumedPoints >= points ? Math.ceil(state.msBeforeNext / 1000) : 0;
+/** Takes one point from each limit of a stage (recorded in `taken`); answers the longest wait of those used up, or 0. */
+async function take(stage: Limit[], taken: Limit[]): Promise<number> {
+  const results = await Promise.allSettled(stage.map((limit) => limit.limiter.consume(limit.key)));
+  let wait = 0;
+  results.forEach((result, i) => {
+    // A refusal took its point too (it is counted past the limit), so it is given back with the rest.
+    if (result.status === 'fulfilled' || result.reason instanceof RateLimiterRes) taken.push(stage[i]!);
+    if (result.status === 'rejected' && result.reason instanceof RateLimiterRes) wait = Math.max(wait, Math.ceil(result.reason.msBeforeNext / 1000), 1);
+  });
+  const failure = results.find((result) => result.status === 'rejected' && !(result.reason instanceof RateLimiterRes));
+  if (failure) {
+    await giveBack(taken).catch(() => {});
+    throw (failure as PromiseRejectedResult).reason;
+  }
+  return wait;
+}
+
+async function giveBack(limits: Limit[]): Promise<void> {
+  await Promise.all(limits.map((limit) => limit.limiter.reward(limit.key)));
+}
+
+/** Store keys: fixed length whatever a username or a forwarded address holds, and no username in the store. */
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('base64url');
 }

@@ -60,8 +60,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     const client = await interactionClient(provider, details);
-    const wait = await deps.limits.retryAfter(username, ctx.ip);
-    if (wait > 0) {
+    // Counted as a failure before the password is checked, so parallel guesses cannot outrun the count.
+    const attempt = await deps.limits.reserve(username, ctx.ip);
+    if (attempt.retryAfter > 0) {
+      const wait = attempt.retryAfter;
       ctx.set('Retry-After', String(wait));
       return showLogin(ctx, deps, details, client.clientName, {
         username,
@@ -72,11 +74,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const account = username ? await deps.accounts.findByUsername(username) : undefined;
     const valid = await verifyPassword(account?.source === 'local' ? account.passwordHash : undefined, password);
     if (!account || !valid) {
-      await deps.limits.recordFailure(username, ctx.ip);
       deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
       return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
     }
-    await Promise.all([deps.limits.recordSuccess(username), deps.accounts.recordLocalLogin(account.id)]);
+    await Promise.all([attempt.succeeded(), deps.accounts.recordLocalLogin(account.id)]);
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
   });
 

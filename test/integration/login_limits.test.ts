@@ -1,45 +1,89 @@
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { startGatehouse, type RunningGatehouse, type StartOptions } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent, type Step } from '../support/user_agent.ts';
+import { UserAgent, page, type Step } from '../support/user_agent.ts';
 
 const CB = 'https://portal.example.edu/cb';
 
-async function attempt(rp: RelyingParty, username: string, password: string): Promise<Step> {
-  const browser = new UserAgent(CB);
-  return browser.signIn((await rp.begin()).url, username, password);
+/**
+ * A sign-in from a loopback address of its own: Gatehouse sees 127.0.0.2 and 127.0.0.1 as two
+ * machines (no proxy, no forwarded header), as it sees two people on the internet.
+ */
+async function attempt(rp: RelyingParty, username: string, password: string, from = '127.0.0.1'): Promise<Step> {
+  return new UserAgent(CB).from(from).signIn((await rp.begin()).url, username, password);
 }
 
-describe.each([
-  ['the SQL store (no Redis)', false],
-  ['Redis', true],
-])('failed sign-ins are limited, kept in %s', (_store, redis) => {
+/** Statuses of wrong guesses sent `parallel` at a time, each on a sign-in page of its own. */
+async function guesses(rp: RelyingParty, usernames: string[], from: string, parallel = 10): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let start = 0; start < usernames.length; start += parallel) {
+    const batch = usernames.slice(start, start + parallel);
+    statuses.push(...(await Promise.all(batch.map(async (username, i) => page(await attempt(rp, username, `Winter2026-${start + i}`, from)).status))));
+  }
+  return statuses;
+}
+
+const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
+
+describe.each<[string, StartOptions]>([
+  ['Postgres (no Redis)', { database: 'postgres', redis: false }],
+  ['Redis', { database: 'postgres', redis: true }],
+  ['the embedded database', { database: 'embedded', redis: false }],
+])('failed sign-ins are limited, counted in %s', (_store, options) => {
   let gh: RunningGatehouse;
   let rp: RelyingParty;
 
   beforeAll(async () => {
-    gh = await startGatehouse({ database: 'postgres', redis });
+    gh = await startGatehouse(options);
     const db = gh.services.database.knex;
     const client = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [CB], consent: 'skip' });
-    await createPerson(db, { username: 'dave', password: 'daves password' });
-    await createPerson(db, { username: 'erin', password: 'erins password' });
+    for (const name of ['dave', 'erin', 'frank', 'grace', 'ivan', 'judy']) await createPerson(db, { username: name, password: `${name}s password` });
     rp = await relyingParty(gh.url, client, CB);
   });
   afterAll(() => gh.close());
 
-  test('per username: the sixth try within 15 minutes is refused with 429 and Retry-After', async () => {
-    for (let i = 0; i < 5; i += 1) expect(await attempt(rp, 'dave', `wrong ${i}`)).toMatchObject({ status: 401 });
-    const blocked = await attempt(rp, 'dave', 'daves password');
-    expect(blocked).toMatchObject({ kind: 'page', status: 429 });
-    if (blocked.kind === 'page') expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(800);
-    // Another person is not affected by dave's attempts.
-    expect((await attempt(rp, 'erin', 'erins password')).kind).toBe('callback');
+  test('24 wrong passwords sent at once on one sign-in page: 5 are checked, 19 refused with 429, and then the right one is refused too', async () => {
+    const browser = new UserAgent(CB);
+    const login = page(await browser.open((await rp.begin()).url));
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => browser.submit(login, '/login', { username: 'dave', password: `wrong ${i}` })));
+    const statuses = answers.map((answer) => page(answer).status);
+    expect({ checked: count(statuses, 401), refused: count(statuses, 429) }).toEqual({ checked: 5, refused: 19 });
+    const blocked = page(await browser.submit(login, '/login', { username: 'dave', password: 'daves password' }));
+    expect(blocked.status).toBe(429);
+    expect(blocked.html).toContain('Too many failed attempts');
+    // The first of the growing waits: at most five minutes.
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(300);
   });
 
-  test('per client IP: thirty failures over many usernames block that address, even for a right password', async () => {
-    for (let i = 0; i < 30; i += 1) await attempt(rp, `spray-${i}`, 'Winter2026!');
-    const blocked = await attempt(rp, 'erin', 'erins password');
-    expect(blocked).toMatchObject({ kind: 'page', status: 429 });
+  test('the owner signs in from their own address while someone guessing their password at another address is locked out', async () => {
+    const statuses = await guesses(rp, Array(8).fill('erin'), '127.0.0.2', 1);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(page(await attempt(rp, 'erin', 'erins password', '127.0.0.2')).status).toBe(429);
+    expect((await attempt(rp, 'erin', 'erins password', '127.0.0.1')).kind).toBe('callback');
+  });
+
+  test('guesses from many addresses lock the account for a new address, never for one its owner signed in from', async () => {
+    expect((await attempt(rp, 'frank', 'franks password', '127.0.0.1')).kind).toBe('callback');
+    // Ten machines, five guesses each: the account's limit of 50 an hour.
+    for (let machine = 10; machine < 20; machine += 1) {
+      expect(count(await guesses(rp, Array(5).fill('frank'), `127.0.0.${machine}`), 401)).toBe(5);
+    }
+    expect(page(await attempt(rp, 'frank', 'franks password', '127.0.0.20')).status).toBe(429);
+    expect((await attempt(rp, 'frank', 'franks password', '127.0.0.1')).kind).toBe('callback');
+  });
+
+  test('a password sprayer locks its address for people new there, not for those who signed in from it before; one account guessed there locks nobody', async () => {
+    expect((await attempt(rp, 'grace', 'graces password', '127.0.0.3')).kind).toBe('callback');
+    // One account guessed over and over from a campus NAT: its own limit stops it, the others are not touched.
+    expect(count(await guesses(rp, Array(30).fill('dave'), '127.0.0.3'), 401)).toBe(5);
+    expect((await attempt(rp, 'ivan', 'ivans password', '127.0.0.3')).kind).toBe('callback');
+    // A hundred accounts tried once each: the address's limit.
+    const sprayed = await guesses(rp, Array.from({ length: 100 }, (_, i) => `spray-${i}`), '127.0.0.3');
+    expect(count(sprayed, 401)).toBe(95);
+    expect(page(await attempt(rp, 'judy', 'judys password', '127.0.0.3')).status).toBe(429);
+    expect((await attempt(rp, 'grace', 'graces password', '127.0.0.3')).kind).toBe('callback');
+    expect((await attempt(rp, 'judy', 'judys password', '127.0.0.4')).kind).toBe('callback');
   });
 });

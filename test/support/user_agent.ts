@@ -1,3 +1,5 @@
+import { Agent } from 'undici';
+
 /**
  * A browser without rendering, for flows run many times (concurrency, PKCE and redirect rules):
  * it keeps cookies by path, follows redirects by hand and submits the pages' forms the way a
@@ -23,10 +25,20 @@ export function page(step: Step): Page {
 export class UserAgent {
   readonly #cookies = new Map<string, Cookie>();
   readonly #stopAt: string[];
+  #dispatcher: Agent | undefined;
 
   /** Stops following redirects at the client's redirect URI (or any of the given URL prefixes). */
   constructor(...stopAt: string[]) {
     this.#stopAt = stopAt;
+  }
+
+  /**
+   * Sends every request from this loopback address (127.0.0.2, say), as a person on another
+   * machine would: Gatehouse sees it as the client address without any forwarded header.
+   */
+  from(localAddress: string): this {
+    this.#dispatcher = new Agent({ localAddress });
+    return this;
   }
 
   /** Starts at a URL (e.g. an authorization request) and follows redirects until a page or the callback. */
@@ -77,7 +89,8 @@ export class UserAgent {
       ...init,
       redirect: 'manual',
       headers: { accept: 'text/html', ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
-    });
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
+    } as RequestInit);
     for (const header of response.headers.getSetCookie()) this.#store(header);
     return response;
   }
