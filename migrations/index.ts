@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as foundation from './20261127000000_foundation.ts';
 import * as accounts from './20261127010000_accounts.ts';
 import * as enterpriseScopes from './20261127020000_enterprise_scopes.ts';
+import * as tokenDigests from './20261130010000_token_digests.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127000000_foundation': foundation,
   '20261127010000_accounts': accounts,
   '20261127020000_enterprise_scopes': enterpriseScopes,
+  '20261130010000_token_digests': tokenDigests,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -19,6 +19,7 @@ import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { securityHeaders } from './security_headers.ts';
+import { serveAsIssuer } from './proxy_headers.ts';
 import { requireMetricsToken } from './metrics_access.ts';
 import { rfcErrorCodes, sayWhenGrantsExpired } from './provider/rfc_errors.ts';
 import { revokeGrantOnConcurrentReuse } from './provider/grant_reuse.ts';
@@ -80,7 +81,6 @@ export async function configureProvider(config: Config, db: Knex, storage: Provi
     scopeService,
     accessTokenKeys: { mainKid: newestKid(main, 'RS256'), restrictedKid: newestKid(restricted, 'RS256') },
   }));
-  provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider);
   revokeGrantOnConcurrentReuse(provider);
   return { provider, accounts, scopeService, cookieKeys, keys: { main, restricted } };
@@ -103,6 +103,8 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
   });
   logBackchannelLogout(provider, logger);
+  // First: every later step, oidc-provider's included, sees the request as one to ISSUER.
+  provider.use(serveAsIssuer(provider, config, logger));
   provider.use(securityHeaders);
   provider.use(observe(metrics));
   provider.use(rfcErrorCodes);

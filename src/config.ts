@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -48,8 +49,16 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds between janitor runs inside the server; 0 leaves cleanup to `gatehouse janitor`. */
   JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
-  /** Set when TLS terminates at a proxy in front of Gatehouse, so X-Forwarded-* headers are trusted. */
-  TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * The proxies in front of Gatehouse whose X-Forwarded-For entries are believed: none (false),
+   * how many there are (a number; true is 1), or their addresses and CIDR ranges. The client
+   * address is the rightmost entry they did not add: an entry a client wrote is never it.
+   */
+  TRUST_PROXY: z.string().transform((value, ctx) => {
+    const trust = trustedProxies(value);
+    if (!trust) ctx.addIssue({ code: 'custom', message: 'not a proxy count or address list' });
+    return trust ?? z.NEVER;
+  }).default({ kind: 'none' }),
   /**
    * The bearer token Prometheus sends for /metrics (its `authorization` setting); unset, /metrics
    * is not served. 32 characters at least, so it cannot be guessed; no spaces (a header token).
@@ -78,8 +87,27 @@ export interface Config {
   groupCacheSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   janitorIntervalSeconds: number;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   metricsToken: string | undefined;
+}
+
+/** Whose X-Forwarded-For entries are believed: nobody's, the nearest `hops` proxies', or those at these addresses. */
+export type TrustProxy = { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; ranges: string[] };
+
+function trustedProxies(value: string): TrustProxy | undefined {
+  if (value === 'false' || value === '0') return { kind: 'none' };
+  if (value === 'true') return { kind: 'hops', hops: 1 };
+  // More than ten proxies in a row is a typo, not a network.
+  if (/^\d+$/.test(value)) return Number(value) <= 10 ? { kind: 'hops', hops: Number(value) } : undefined;
+  const ranges = value.split(',').map((part) => part.trim()).filter(Boolean);
+  return ranges.length > 0 && ranges.every(isAddressOrRange) ? { kind: 'addresses', ranges } : undefined;
+}
+
+function isAddressOrRange(range: string): boolean {
+  const [address, prefix, ...rest] = range.split('/');
+  const family = isIP(address!);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 /** Thrown for a bad environment; its message is the one line an operator reads. */
@@ -134,7 +162,7 @@ const ACCEPTS: Record<string, string> = {
   GROUP_CACHE_SECONDS: 'an integer number of seconds from 0 to 3600',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
-  TRUST_PROXY: 'true or false',
+  TRUST_PROXY: 'false, the number of proxies in front (true is 1), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0/8,::1',
   METRICS_TOKEN: 'a token of 32 or more printable characters without spaces, e.g. from openssl rand -hex 32',
 };
 

@@ -6,6 +6,7 @@ import { RedisAdapter } from './redis_adapter.ts';
 import { ConsumedMarkers } from './consumed_markers.ts';
 import { GuardedAdapter } from './guarded_adapter.ts';
 import { keptAfterExpiry } from './kept_after_expiry.ts';
+import { digestedIds, sessionCookieDigested } from './digested_ids.ts';
 
 /**
  * Models that live minutes, not days: kept in Redis (with TTLs) when Redis is configured.
@@ -21,6 +22,20 @@ const KEY_SPACE: Readonly<Record<string, string>> = { AccessToken: 'AccessToken'
 
 /** Short-lived models whose single use must survive a Redis failover (see ConsumedMarkers). */
 const CONSUMABLE_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/**
+ * Models whose id is a bearer secret (presenting it is using it): stored under its digest. Not
+ * here: Grant, Client and ReplayDetection ids open nothing; CasSession is keyed by its ticket's
+ * digest already; an Interaction's id is in its own payload (returnTo) and in the page's URL, and
+ * using it takes the interaction cookie signed with the cookie keys; a PushedAuthorizationRequest
+ * only replays a client's request parameters (and the Interaction keeps its id, parJti).
+ * DeviceCode, BackchannelAuthenticationRequest and the registration tokens are for features
+ * turned off today, listed so that turning one on cannot store its secrets in clear.
+ */
+const DIGESTED_MODELS: ReadonlySet<string> = new Set([
+  'Session', 'AuthorizationCode', 'AccessToken', 'ClientCredentials', 'RefreshToken',
+  'DeviceCode', 'BackchannelAuthenticationRequest', 'RegistrationAccessToken', 'InitialAccessToken',
+]);
 
 /** How long an expired record is kept (seconds): a code copied by hand is often redeemed late. */
 const KEPT_AFTER_EXPIRY: Readonly<Record<string, number>> = { AuthorizationCode: 10 * 60 };
@@ -43,7 +58,9 @@ export function adapterFor(stores: Stores, model: string): Adapter {
     })
     : new SqlAdapter(db, model);
   const kept = KEPT_AFTER_EXPIRY[model];
-  return new GuardedAdapter(kept ? keptAfterExpiry(inner, kept) : inner);
+  const stored = kept ? keptAfterExpiry(inner, kept) : inner;
+  if (DIGESTED_MODELS.has(model)) return new GuardedAdapter(digestedIds(stored));
+  return new GuardedAdapter(model === 'Interaction' ? sessionCookieDigested(stored) : stored);
 }
 
 /** The `adapter` option of oidc-provider. */

@@ -6,6 +6,7 @@ import { updateClient, deleteClient } from '../../src/admin/client_commands.ts';
 import { loadScopeCatalogue } from '../../src/storage/enterprise_scopes.ts';
 import { createApp } from '../../src/app.ts';
 import { createLogger } from '../../src/log.ts';
+import { storedId } from '../../src/storage/digested_ids.ts';
 
 let gh: RunningGatehouse;
 let server: RegisteredClient;
@@ -110,7 +111,7 @@ test('client secrets are stored only as digests', async () => {
 test('the access token is kept in Redis with its lifetime as TTL', async () => {
   const issued = await token({ scope: 'read' });
   const redis = gh.services.redis!;
-  const key = `${gh.redisPrefix}AccessToken:${String(issued.body.access_token)}`;
+  const key = `${gh.redisPrefix}AccessToken:${storedId(String(issued.body.access_token))}`;
   expect(await redis.exists(key)).toBe(1);
   const ttl = await redis.ttl(key);
   expect(ttl).toBeGreaterThan(590);

@@ -5,6 +5,7 @@ import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.
 import { UserAgent, type Step } from '../support/user_agent.ts';
 import { basic, clientCredentials, introspect as introspectAt, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
+import { storedId } from '../../src/storage/digested_ids.ts';
 import type { Adapter } from 'oidc-provider';
 
 const WEB_CB = 'https://portal.example.edu/cb';
@@ -117,7 +118,7 @@ describe('authorization codes are single-use', () => {
   test('a code redeemed after its 60 seconds is refused with a description that says it expired', async () => {
     const { form, code } = await codeFor(portal);
     // Kept past its lifetime, so that a late client can be told why.
-    expect(await gh.services.redis!.pttl(`${gh.redisPrefix}AuthorizationCode:${code}`)).toBeGreaterThan(60_000);
+    expect(await gh.services.redis!.pttl(`${gh.redisPrefix}AuthorizationCode:${storedId(code)}`)).toBeGreaterThan(60_000);
     // Sixty seconds pass: the stored code's expiry moves into the past.
     const adapter = (gh.provider.AuthorizationCode as unknown as { adapter: Adapter }).adapter;
     const stored = (await adapter.find(code))!;

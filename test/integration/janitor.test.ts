@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { ConsumedMarkers } from '../../src/storage/consumed_markers.ts';
+import { storedId } from '../../src/storage/digested_ids.ts';
 import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
 import { runJanitor } from '../../src/storage/janitor.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
@@ -39,8 +40,8 @@ describe('janitor on Postgres', () => {
 
     expect(await runJanitor(db.knex, 2)).toBe(5);
 
-    const left: { id: string }[] = await db.knex('oidc_models').select('id').whereIn('id', [...expired, live, 'durable-client']);
-    expect(left.map((row) => row.id).sort()).toEqual([live, 'durable-client'].sort());
+    const left: { id: string }[] = await db.knex('oidc_models').select('id').whereIn('id', [...expired, storedId(live), 'durable-client']);
+    expect(left.map((row) => row.id).sort()).toEqual([storedId(live), 'durable-client'].sort());
     expect(await sessions.find(live)).toMatchObject({ accountId: 'alice' });
     expect(await clients.find('durable-client')).toEqual({ client_id: 'durable-client' });
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
+import { storedId } from '../../src/storage/digested_ids.ts';
 import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
 import { createRedis, openRedis, type Redis } from '../../src/storage/redis.ts';
 import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
@@ -107,6 +108,35 @@ describe.each(BACKENDS)('storage adapter on $name', ({ open }) => {
     await adapter.upsert(id, session, 60);
     expect(await adapter.findByUid(session.uid)).toEqual(session);
     expect(await adapter.findByUid(randomUUID())).toBeUndefined();
+  });
+
+  test('a token is stored under its digest: its value finds it, with its jti, and the digest finds nothing', async () => {
+    const adapter = backend.adapter('RefreshToken');
+    const value = randomUUID();
+    const token = { kind: 'RefreshToken', jti: value, grantId: 'g-1', accountId: 'alice' };
+    await adapter.upsert(value, token, 60);
+    expect(await adapter.find(value)).toEqual(token);
+    expect(await adapter.find(storedId(value))).toBeUndefined();
+    await expect(adapter.consume(storedId(value))).rejects.toMatchObject({ error: 'invalid_grant' });
+    await adapter.destroy(storedId(value));
+    expect(await adapter.find(value)).toEqual(token);
+  });
+
+  test('a session found by its uid is saved and destroyed in place, and its handle cannot be forged', async () => {
+    const adapter = backend.adapter('Session');
+    const value = randomUUID();
+    const session = { kind: 'Session', jti: value, uid: randomUUID(), accountId: 'alice' };
+    await adapter.upsert(value, session, 60);
+    const found = await adapter.findByUid(session.uid);
+    expect(found).toMatchObject({ uid: session.uid, accountId: 'alice' });
+    // The value is known only to the cookie's holder: what comes back names the row without it.
+    const handle = String(found?.jti);
+    expect(handle).not.toContain(value);
+    expect(await adapter.find(`${handle.slice(0, -4)}AAAA`)).toBeUndefined();
+    await adapter.upsert(handle, { ...found, accountId: 'bob' }, 60);
+    expect(await adapter.find(value)).toEqual({ ...session, accountId: 'bob' });
+    await adapter.destroy(handle);
+    expect(await adapter.find(value)).toBeUndefined();
   });
 
   test('a device code is found by its user code', async () => {
@@ -244,7 +274,7 @@ describe('storage adapter on Redis, with markers in Postgres', () => {
     const ttlAfterUpsert = async (model: string) => {
       const id = randomUUID();
       await backend.adapter(model).upsert(id, code(), 60);
-      return backend.redis.ttl(`${backend.prefix}${model}:${id}`);
+      return backend.redis.ttl(`${backend.prefix}${model}:${storedId(id)}`);
     };
     const session = await ttlAfterUpsert('Session');
     expect(session).toBeGreaterThan(0);
@@ -263,7 +293,7 @@ describe('storage adapter on Redis, with markers in Postgres', () => {
     expect(typeof consumed).toBe('number');
 
     // A replica promoted before it received the consume has the code without its mark.
-    expect(await backend.redis.hdel(`${backend.prefix}AuthorizationCode:${id}`, 'consumed')).toBe(1);
+    expect(await backend.redis.hdel(`${backend.prefix}AuthorizationCode:${storedId(id)}`, 'consumed')).toBe(1);
 
     expect(await adapter.find(id)).toEqual({ ...code(), consumed });
     await expect(adapter.consume(id)).rejects.toMatchObject({ error: 'invalid_grant' });

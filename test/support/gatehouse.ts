@@ -1,4 +1,5 @@
 import type { Provider } from 'oidc-provider';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { openServices, type Services } from '../../src/services.ts';
@@ -24,6 +25,8 @@ export interface StartOptions {
   /** Overrides the database connection (e.g. through a proxy the test can cut). */
   databaseConfig?: Config['database'];
   redisUrl?: string;
+  /** Where the log lines go (LOG_LEVEL in env decides which); unset, stdout. */
+  logTo?: DestinationStream;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   };
   const services = await openServices(config);
   const redisPrefix = uniqueRedisPrefix();
-  const provider = await createApp({ config, logger: createLogger(config.logLevel), ...services, redisPrefix });
+  const provider = await createApp({ config, logger: createLogger(config.logLevel, options.logTo), ...services, redisPrefix });
   http.serve(provider.callback());
   return {
     url,

@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 /** Small helpers to talk to Gatehouse over real HTTP as a client would. */
 export function basic(clientId: string, secret: string): string {
   // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
@@ -43,4 +45,28 @@ export function clientCredentials(issuer: string, client: { client_id: string; c
 /** RFC 7662 introspection, authenticated as `resourceServer`, as a resource server calls it. */
 export function introspect(issuer: string, token: string, resourceServer: { client_id: string; client_secret: string }): Promise<JsonResponse> {
   return postForm(`${issuer}/token/introspection`, { token }, basic(resourceServer.client_id, resourceServer.client_secret));
+}
+
+export interface RawResponse {
+  status: number;
+  location: string | undefined;
+  setCookies: string[];
+  text: string;
+}
+
+/**
+ * A request with headers fetch will not send as given (Host), as a proxy or an attacker's
+ * client sends them. No redirects are followed.
+ */
+export function rawRequest(url: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: body === undefined ? 'GET' : 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, setCookies: res.headers['set-cookie'] ?? [], text: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -77,6 +77,11 @@ export class UserAgent {
     throw new Error('too many redirects');
   }
 
+  /** Keeps the cookies a response fetched some other way set (e.g. one sent with a Host header fetch will not send). */
+  remember(setCookies: string[]): void {
+    for (const header of setCookies) this.#store(header);
+  }
+
   /** The Cookie header this browser sends to a URL's path. */
   cookieHeader(url: string): string {
     const { pathname } = new URL(url);

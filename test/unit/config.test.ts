@@ -62,12 +62,25 @@ test.each([
   [{ GROUP_CACHE_SECONDS: '-1' }, /^invalid configuration: GROUP_CACHE_SECONDS: /],
   [{ DATABASE_IDLE_TIMEOUT_SECONDS: '0' }, /^invalid configuration: DATABASE_IDLE_TIMEOUT_SECONDS: expected an integer number of seconds from 1 to 86400$/],
   [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token, e.g. auth-cas$/],
-  [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected true or false$/],
+  [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies in front \(true is 1\), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0\/8,::1$/],
+  [{ TRUST_PROXY: '11' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies/],
+  [{ TRUST_PROXY: '10.0.0.0/33' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies/],
+  [{ TRUST_PROXY: '10.0.0.1,proxy.internal' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies/],
   [{ METRICS_TOKEN: 'a'.repeat(31) }, /^invalid configuration: METRICS_TOKEN: expected a token of 32 or more printable characters/],
   [{ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` }, /^invalid configuration: METRICS_TOKEN: /],
 ])('%j is refused with one line naming the variable', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
+});
+
+test.each([
+  [undefined, { kind: 'none' }],
+  ['false', { kind: 'none' }],
+  ['true', { kind: 'hops', hops: 1 }],
+  ['2', { kind: 'hops', hops: 2 }],
+  ['10.0.0.0/8, 192.0.2.10,::1,fd00::/8', { kind: 'addresses', ranges: ['10.0.0.0/8', '192.0.2.10', '::1', 'fd00::/8'] }],
+])('TRUST_PROXY=%s names which proxies are believed', (value, trustProxy) => {
+  expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(trustProxy);
 });
 
 test('a refused value is never echoed back, since it may hold a password', () => {
