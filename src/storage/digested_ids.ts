@@ -58,7 +58,10 @@ export function digestedIds(inner: Adapter): Adapter {
       const stored = toStored(id);
       return inner.upsert(stored, payload.jti === id ? { ...payload, jti: stored } : payload, expiresIn);
     },
-    find: async (id) => revealed(await inner.find(toStored(id)), toStored(id), id),
+    find: async (id) => {
+      const stored = toStored(id);
+      return revealed(await inner.find(stored), stored, id);
+    },
     findByUid: async (uid) => withHandle(await inner.findByUid(uid)),
     findByUserCode: async (userCode) => withHandle(await inner.findByUserCode(userCode)),
     consume: (id) => inner.consume(toStored(id)),
