@@ -3,6 +3,8 @@ import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { rawRequest, type RawResponse } from '../support/http.ts';
 import { findForm, UserAgent } from '../support/user_agent.ts';
+import { startLogoutReceiver, verifyLogoutToken } from '../support/logout_receiver.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const CB = 'https://portal.example.edu/cb';
 const EVIL = 'evil.example';
@@ -54,6 +56,15 @@ async function signIn(browser: UserAgent, gh: RunningGatehouse, client: Register
   return { auth, page, posted };
 }
 
+/** Follows Gatehouse's own redirects (consent, resume) to the first answer that is not one. */
+async function followOnIssuer(browser: UserAgent, gh: RunningGatehouse, response: RawResponse, headers: Record<string, string>): Promise<RawResponse> {
+  let current = response;
+  for (let hops = 0; current.status === 303 && new URL(current.location!, gh.url).origin === gh.url && hops < 4; hops += 1) {
+    current = await send(browser, new URL(current.location!, gh.url).href, headers);
+  }
+  return current;
+}
+
 describe('behind one trusted proxy (TRUST_PROXY=1), requests naming another host', () => {
   let gh: RunningGatehouse;
   let client: RegisteredClient;
@@ -87,11 +98,7 @@ describe('behind one trusted proxy (TRUST_PROXY=1), requests naming another host
     expect(posted.status).toBe(303);
     expect(posted.location).toMatch(new RegExp(`^${gh.url}/auth/`));
     // Consent (skipped for this client) is one more round through the interaction.
-    let formPost = posted;
-    for (let hops = 0; formPost.status === 303 && hops < 4; hops += 1) {
-      expect(new URL(formPost.location!, gh.url).origin).toBe(gh.url);
-      formPost = await send(browser, new URL(formPost.location!, gh.url).href, headers);
-    }
+    const formPost = await followOnIssuer(browser, gh, posted, headers);
     expect(formPost.status).toBe(200);
     expect(findForm(formPost.text, '/cb').action).toBe(CB);
     expect(formPost.text).not.toContain(EVIL);
@@ -102,6 +109,25 @@ describe('behind one trusted proxy (TRUST_PROXY=1), requests naming another host
     expect(logout.status).toBe(200);
     expect(findForm(logout.text, '/session/end/confirm').action).toBe(`${gh.url}/session/end/confirm`);
     expect(logout.text).not.toContain(EVIL);
+  });
+
+  test('signing out on a foreign Host posts the logout token, from ISSUER, to the registered URI', async () => {
+    const receiver = await startLogoutReceiver();
+    try {
+      const wiki = await registerClient(gh.services.database.knex, { name: 'Wiki', kind: 'web', 'redirect-uri': [CB], consent: 'skip', 'backchannel-logout-uri': receiver.uri });
+      const headers = { host: EVIL, 'x-forwarded-host': EVIL };
+      const browser = new UserAgent();
+      const { posted } = await signIn(browser, gh, wiki, headers, 'alice', 'alices password');
+      expect((await followOnIssuer(browser, gh, posted, headers)).location).toMatch(new RegExp(`^${CB}\\?code=`));
+      const confirm = await send(browser, `${gh.url}/session/end?client_id=${wiki.client_id}`, headers);
+      const form = findForm(confirm.text, '/session/end/confirm');
+      expect(form.action).toBe(`${gh.url}/session/end/confirm`);
+      await send(browser, form.action, headers, new URLSearchParams({ ...form.hidden, logout: 'yes' }).toString());
+      const [token] = await pollUntil(async () => receiver.tokens, (tokens) => tokens.length > 0, 5000);
+      await verifyLogoutToken(gh.url, token!, wiki.client_id);
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('failed sign-ins count the address the proxy saw, not the one the client wrote on the left', async () => {
@@ -143,11 +169,14 @@ describe('an https ISSUER served over plain http, as behind a TLS-terminating pr
   });
   afterAll(() => gh.close());
 
-  test('discovery names https endpoints and every cookie is Secure', async () => {
+  test('discovery names https endpoints', async () => {
     const metadata = JSON.parse((await rawRequest(`${gh.url}/.well-known/openid-configuration`, {})).text) as Record<string, string>;
     for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'end_session_endpoint', 'jwks_uri']) {
       expect(metadata[endpoint]).toMatch(new RegExp(`^${ISSUER}/`));
     }
+  });
+
+  test('every cookie of a sign-in is Secure', async () => {
     const { auth, page } = await loginPage(new UserAgent(), gh, client, {});
     const set = [...auth.setCookies, ...page.setCookies];
     expect(set.length).toBeGreaterThan(0);
