@@ -130,6 +130,16 @@ describe('behind one trusted proxy (TRUST_PROXY=1), requests naming another host
     }
   });
 
+  test('forged leftmost entries do not buy more guesses: the sixth wrong password from one address is refused, the owner elsewhere signs in', async () => {
+    await createPerson(gh.services.database.knex, { username: 'bob', password: 'bobs password' });
+    const guess = async (i: number) => (await signIn(new UserAgent(), gh, client, { 'x-forwarded-for': `192.0.2.${i}, 203.0.113.9` }, 'bob', `guess ${i}`)).posted.status;
+    const statuses = [];
+    for (let i = 1; i <= 6; i += 1) statuses.push(await guess(i));
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const owner = await signIn(new UserAgent(), gh, client, { 'x-forwarded-for': '198.51.100.20' }, 'bob', 'bobs password');
+    expect(owner.posted.status).toBe(303);
+  });
+
   test('failed sign-ins count the address the proxy saw, not the one the client wrote on the left', async () => {
     const failuresBefore = log.filter((line) => line.event === 'login.failed').length;
     // The client rotates a forged leftmost entry; the proxy appends the address it really saw.
