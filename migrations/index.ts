@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as foundation from './20261127000000_foundation.ts';
 import * as accounts from './20261127010000_accounts.ts';
 import * as enterpriseScopes from './20261127020000_enterprise_scopes.ts';
+import * as usernameKeys from './20261130000000_username_keys.ts';
 import * as tokenDigests from './20261130010000_token_digests.ts';
 
 /**
@@ -12,6 +13,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127000000_foundation': foundation,
   '20261127010000_accounts': accounts,
   '20261127020000_enterprise_scopes': enterpriseScopes,
+  '20261130000000_username_keys': usernameKeys,
   '20261130010000_token_digests': tokenDigests,
 };
 

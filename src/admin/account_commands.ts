@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { AccountExists, AccountStore } from '../storage/accounts.ts';
 import { GroupMembers } from '../storage/group_members.ts';
 import { hashPassword } from '../identity/passwords.ts';
+import { displayUsername } from '../identity/usernames.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import type { Config } from '../config.ts';
 
@@ -33,7 +34,8 @@ const MIN_PASSWORD_LENGTH = 8;
 
 /** Validates at once; the returned function hashes the password (argon2id) and stores the account. */
 export function createAccount(flags: AccountFlags): (db: Knex) => Promise<CommandResult> {
-  const username = flags.username?.trim();
+  // Checked as it will be stored: `ａｌｉｃｅ` (fullwidth) is alice.
+  const username = displayUsername(flags.username ?? '');
   if (!username) throw new UsageError('accounts create needs --username');
   if (!/^[\w.@+-]{1,64}$/.test(username)) throw new UsageError('--username may use letters, digits and . _ @ + - (at most 64)');
   if (flags.password !== undefined && flags['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { displayUsername, usernameKey } from '../identity/usernames.ts';
 
 const TABLE = 'accounts';
 
@@ -55,25 +56,30 @@ export class AccountStore {
     return toAccount(await this.#db(TABLE).where({ id }).first());
   }
 
+  /** The account a username names, however it is cased or encoded (see usernameKey). */
   async findByUsername(username: string): Promise<Account | undefined> {
-    return toAccount(await this.#db(TABLE).where({ username }).first());
+    return toAccount(await this.#db(TABLE).where({ username_key: usernameKey(username) }).first());
   }
 
   async createLocal(username: string, passwordHash: string, identity: Identity): Promise<Account> {
     const inserted: Row[] = await this.#db(TABLE)
-      .insert({ id: randomUUID(), username, source: 'local', password_hash: passwordHash, ...columns(identity) })
-      .onConflict('username').ignore()
+      .insert({ id: randomUUID(), ...names(username), source: 'local', password_hash: passwordHash, ...columns(identity) })
+      .onConflict('username_key').ignore()
       .returning('*');
-    if (!inserted[0]) throw new AccountExists(`an account named ${username} exists`);
+    if (!inserted[0]) throw new AccountExists(`an account named ${displayUsername(username)} exists (usernames differing only in case or Unicode form are one)`);
     return toAccount(inserted[0])!;
   }
 
-  /** Creates the account at a CAS user's first login, or refreshes its attributes at each later one. */
+  /**
+   * Creates the account at a CAS user's first login, or refreshes its attributes at each later one.
+   * CAS names the same person `alice` or `Alice` as its directory allows; both reach one account,
+   * which keeps the spelling of the first login.
+   */
   async recordCasLogin(username: string, identity: Identity): Promise<Account> {
     const values = { ...columns(identity), last_login_at: new Date(), updated_at: new Date() };
     const [row]: Row[] = await this.#db(TABLE)
-      .insert({ id: randomUUID(), username, source: 'cas', ...values })
-      .onConflict('username').merge(Object.keys(values))
+      .insert({ id: randomUUID(), ...names(username), source: 'cas', ...values })
+      .onConflict('username_key').merge(Object.keys(values))
       .returning('*');
     return toAccount(row)!;
   }
@@ -81,6 +87,10 @@ export class AccountStore {
   async recordLocalLogin(id: string): Promise<void> {
     await this.#db(TABLE).where({ id }).update({ last_login_at: new Date() });
   }
+}
+
+function names(username: string) {
+  return { username: displayUsername(username), username_key: usernameKey(username) };
 }
 
 function columns(identity: Identity) {
