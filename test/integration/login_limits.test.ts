@@ -26,6 +26,23 @@ async function guesses(rp: RelyingParty, usernames: string[], from: string, para
 
 const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
+/** As if a window of the per-account-and-address limit had ended: its counts are gone from the store. */
+async function endWindow(gh: RunningGatehouse, tier: 1 | 2): Promise<void> {
+  const redis = gh.services.redis;
+  if (!redis) {
+    await gh.services.database.knex('rate_limits').where('key', 'like', `login-pair-${tier}:%`).delete();
+    return;
+  }
+  const keys = await redis.keys(`${gh.redisPrefix}login-pair-${tier}:*`);
+  if (keys.length) await redis.del(...keys);
+}
+
+async function retryAfter(step: Step): Promise<number> {
+  const blocked = page(step);
+  expect(blocked.status).toBe(429);
+  return Number(blocked.headers.get('retry-after'));
+}
+
 describe.each<[string, StartOptions]>([
   ['Postgres (no Redis)', { database: 'postgres', redis: false }],
   ['Redis', { database: 'postgres', redis: true }],
@@ -38,7 +55,7 @@ describe.each<[string, StartOptions]>([
     gh = await startGatehouse(options);
     const db = gh.services.database.knex;
     const client = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [CB], consent: 'skip' });
-    for (const name of ['dave', 'erin', 'frank', 'grace', 'ivan', 'judy']) await createPerson(db, { username: name, password: `${name}s password` });
+    for (const name of ['dave', 'erin', 'frank', 'grace', 'ivan', 'judy', 'kim']) await createPerson(db, { username: name, password: `${name}s password` });
     rp = await relyingParty(gh.url, client, CB);
   });
   afterAll(() => gh.close());
@@ -85,5 +102,25 @@ describe.each<[string, StartOptions]>([
     expect(page(await attempt(rp, 'judy', 'judys password', '127.0.0.3')).status).toBe(429);
     expect((await attempt(rp, 'grace', 'graces password', '127.0.0.3')).kind).toBe('callback');
     expect((await attempt(rp, 'judy', 'judys password', '127.0.0.4')).kind).toBe('callback');
+  });
+
+  test('the waits grow: after 5 guesses up to 5 minutes, after 10 up to an hour, after 20 the rest of the day', async () => {
+    const from = '127.0.0.5';
+    expect(await guesses(rp, Array(5).fill('kim'), from, 1)).toEqual([401, 401, 401, 401, 401]);
+    const first = await retryAfter(await attempt(rp, 'kim', 'kims password', from));
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(5 * 60);
+    await endWindow(gh, 1);
+    expect(count(await guesses(rp, Array(6).fill('kim'), from, 1), 401)).toBe(5);
+    const second = await retryAfter(await attempt(rp, 'kim', 'kims password', from));
+    expect(second).toBeGreaterThan(5 * 60);
+    expect(second).toBeLessThanOrEqual(60 * 60);
+    // The hour has passed: 5 more, a short wait, 5 more, and the day's 20 are used up.
+    await endWindow(gh, 1);
+    await endWindow(gh, 2);
+    expect(count(await guesses(rp, Array(6).fill('kim'), from, 1), 401)).toBe(5);
+    await endWindow(gh, 1);
+    expect(count(await guesses(rp, Array(6).fill('kim'), from, 1), 401)).toBe(5);
+    expect(await retryAfter(await attempt(rp, 'kim', 'kims password', from))).toBeGreaterThan(60 * 60);
   });
 });
