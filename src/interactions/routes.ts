@@ -67,7 +67,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       ctx.set('Retry-After', String(wait));
       return showLogin(ctx, deps, details, client.clientName, {
         username,
-        message: `Too many failed attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`,
+        message: `Too many failed attempts. Try again in ${waitText(wait)}.`,
         status: 429,
       });
     }
@@ -116,6 +116,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   return router;
+}
+
+/** A wait as a person reads it: minutes up to two hours (the first waits), hours beyond (the day's limit). */
+function waitText(seconds: number): string {
+  const [amount, unit] = seconds > 2 * 60 * 60 ? [Math.ceil(seconds / 3600), 'hour'] : [Math.ceil(seconds / 60), 'minute'];
+  return `${amount} ${unit}${amount > 1 ? 's' : ''}`;
 }
 
 /** The CAS service URL of an interaction: where CAS sends the browser back with a ticket. */

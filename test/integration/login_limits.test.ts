@@ -121,6 +121,8 @@ describe.each<[string, StartOptions]>([
     expect(count(await guesses(rp, Array(6).fill('kim'), from, 1), 401)).toBe(5);
     await endWindow(gh, 1);
     expect(count(await guesses(rp, Array(6).fill('kim'), from, 1), 401)).toBe(5);
-    expect(await retryAfter(await attempt(rp, 'kim', 'kims password', from))).toBeGreaterThan(60 * 60);
+    const blocked = await attempt(rp, 'kim', 'kims password', from);
+    expect(await retryAfter(blocked)).toBeGreaterThan(60 * 60);
+    expect(page(blocked).html).toMatch(/Try again in (2[0-4]|1\d) hours\./);
   });
 });
