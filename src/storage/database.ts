@@ -19,7 +19,7 @@ export interface Database {
  * a pool connection is waited for at most this long (a new one's connect included), and so is
  * each query. A request's first failing call ends it, so it fails within twice this.
  */
-export const POSTGRES_WAIT_MS = 1500;
+export const POSTGRES_WAIT_MS = 1250;
 
 /** Where knex's own messages go (connection errors, pool warnings); nowhere when not given. */
 export interface DatabaseLog {
