@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { migrateLatest, openDatabase, type Database, type DatabaseLog } from './storage/database.ts';
+import { migrateAtStart, openDatabase, type Database, type DatabaseLog } from './storage/database.ts';
 import { openRedis, type Redis } from './storage/redis.ts';
 import { ClientCache } from './storage/client_changes.ts';
 
@@ -14,7 +14,7 @@ export interface Services {
 export async function openServices(config: Config, log?: DatabaseLog): Promise<Services> {
   const database = await openDatabase(config.database, { idleTimeoutSeconds: config.databaseIdleTimeoutSeconds, log });
   try {
-    await migrateLatest(database.knex);
+    await migrateAtStart(config.database, database);
     const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
     const clientCache = new ClientCache();
     await clientCache.listen(database.connection);

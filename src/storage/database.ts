@@ -86,3 +86,18 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
 }
+
+/**
+ * migrateLatest as the server runs it at start: on Postgres through a connection of its own
+ * without the query bound, since a migration may rewrite a big table (the embedded database
+ * has one connection and no bound).
+ */
+export async function migrateAtStart(settings: Config['database'], database: Database): Promise<string[]> {
+  if (database.kind === 'embedded') return migrateLatest(database.knex);
+  const own = await openDatabase(settings, { max: 1, queryTimeoutMs: 0 });
+  try {
+    return await migrateLatest(own.knex);
+  } finally {
+    await own.close();
+  }
+}
