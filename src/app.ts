@@ -11,6 +11,7 @@ import type { ClientCache } from './storage/client_changes.ts';
 import { loadSigningKeys, newestKid, publicJwk } from './storage/signing_keys.ts';
 import type { JWK } from 'jose';
 import { loadCookieKeys } from './storage/settings.ts';
+import { keyEncryptionKeyFor } from './key_encryption_key.ts';
 import { providerConfiguration, type ProviderStorage } from './provider/configuration.ts';
 import { adapterFactory } from './storage/adapter_router.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
@@ -64,11 +65,12 @@ export interface ConfiguredProvider {
  * on it; the benchmark's baseline is the same call on oidc-provider's memory adapter.
  */
 export async function configureProvider(config: Config, db: Knex, storage: ProviderStorage, issuer = config.issuer): Promise<ConfiguredProvider> {
-  const cookieKeys = config.cookieKeys ?? (await loadCookieKeys(db));
+  const kek = await keyEncryptionKeyFor(config);
+  const cookieKeys = config.cookieKeys ?? (await loadCookieKeys(db, kek));
   const accounts = new AccountStore(db);
   const groups = groupSource(config, db);
   const scopeService = new ScopeService(db, config, accounts, groups);
-  const [main, restricted] = await Promise.all([loadSigningKeys(db, 'main'), loadSigningKeys(db, 'restricted')]);
+  const [main, restricted] = await Promise.all([loadSigningKeys(db, 'main', kek), loadSigningKeys(db, 'restricted', kek)]);
   const provider = new Provider(issuer, providerConfiguration({
     issuer,
     storage,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -64,7 +65,17 @@ const schema = z.object({
    * is not served. 32 characters at least, so it cannot be guessed; no spaces (a header token).
    */
   METRICS_TOKEN: z.string().regex(/^[\x21-\x7E]{32,}$/).optional(),
+  /**
+   * The key-encryption key sealing the private signing keys and cookie keys in the database:
+   * 32 random bytes in base64, given directly or in a file. Required with DATABASE_URL; the
+   * embedded database generates its own in DATA_DIR/key-encryption-key (0600) on first start.
+   */
+  KEY_ENCRYPTION_KEY: z.string().refine((text) => parseKeyEncryptionKey(text) !== undefined).optional(),
+  KEY_ENCRYPTION_KEY_FILE: z.string().min(1).transform((path) => resolve(path)).optional(),
 }).superRefine((env, ctx) => {
+  if (env.KEY_ENCRYPTION_KEY && env.KEY_ENCRYPTION_KEY_FILE) {
+    ctx.addIssue({ code: 'custom', path: ['KEY_ENCRYPTION_KEY_FILE'], message: 'required to be unset when KEY_ENCRYPTION_KEY is set: give the key one way' });
+  }
   if (env.IDENTITY === 'cas' && !env.CAS_URL) {
     ctx.addIssue({ code: 'custom', path: ['CAS_URL'], message: 'required when IDENTITY=cas: the CAS server base URL, e.g. https://cas.example.edu/cas' });
   }
@@ -89,6 +100,8 @@ export interface Config {
   janitorIntervalSeconds: number;
   trustProxy: TrustProxy;
   metricsToken: string | undefined;
+  /** The operator's key-encryption key, if given (see src/key_encryption_key.ts for the embedded default). */
+  keyEncryptionKey: Buffer | undefined;
 }
 
 /** Whose X-Forwarded-For entries are believed: nobody's, the nearest `hops` proxies', or those at these addresses. */
@@ -141,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     janitorIntervalSeconds: e.JANITOR_INTERVAL_SECONDS,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
+    keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : e.KEY_ENCRYPTION_KEY_FILE ? readKeyFile(e.KEY_ENCRYPTION_KEY_FILE) : undefined,
   };
 }
 
@@ -164,9 +178,31 @@ const ACCEPTS: Record<string, string> = {
   JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
   TRUST_PROXY: 'false, the number of proxies in front (true is 1), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0/8,::1',
   METRICS_TOKEN: 'a token of 32 or more printable characters without spaces, e.g. from openssl rand -hex 32',
+  KEY_ENCRYPTION_KEY: '32 random bytes in base64, e.g. from openssl rand -base64 32',
+  KEY_ENCRYPTION_KEY_FILE: 'a readable file holding 32 random bytes in base64, e.g. made by openssl rand -base64 32 > FILE',
 };
 
 function describe(issue: z.core.$ZodIssue, name: string): string {
   // Cross-variable rules carry their own sentence; a value is never echoed (it may hold a password).
   return issue.code === 'custom' && issue.message.startsWith('required') ? issue.message : `expected ${ACCEPTS[name] ?? issue.message}`;
+}
+
+/** A key-encryption key as operators write it: 32 random bytes in base64 or base64url (`openssl rand -base64 32`). */
+export function parseKeyEncryptionKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) return undefined;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+function readKeyFile(path: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: KEY_ENCRYPTION_KEY_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  const key = parseKeyEncryptionKey(text);
+  if (!key) throw new ConfigError(`invalid configuration: KEY_ENCRYPTION_KEY_FILE: expected ${ACCEPTS.KEY_ENCRYPTION_KEY_FILE}`);
+  return key;
 }

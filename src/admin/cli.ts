@@ -6,6 +6,8 @@ import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
 import { runJanitor } from '../storage/janitor.ts';
+import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
+import { reencryptKeys } from './key_commands.ts';
 import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
@@ -26,6 +28,7 @@ const USAGE = `usage: gatehouse <command> [--json]
   scopes define NAME --group G --description TEXT   an enterprise scope (the login scope too)
   scopes list
   keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
+  keys re-encrypt --new-key-file PATH       seal the stored keys under the key-encryption key in PATH
   janitor                                   delete expired tokens and sessions
 
 Configuration comes from the same environment variables as the server (see README).`;
@@ -99,7 +102,13 @@ const COMMANDS: Record<string, Command> = {
   },
   'keys rotate': (args) => {
     const { values } = parseArgs({ args, options: { restricted: { type: 'boolean' } } });
-    return async ({ db }) => keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main'));
+    return async ({ db, config }) => keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main', await keyEncryptionKeyFor(config)));
+  },
+  'keys re-encrypt': (args) => {
+    const { values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true });
+    if (!values['new-key-file']) throw new UsageError('usage: gatehouse keys re-encrypt --new-key-file PATH');
+    const path = values['new-key-file'];
+    return ({ db, config }) => reencryptKeys(db, config, path);
   },
   janitor: (args) => {
     parseArgs({ args });

@@ -1,4 +1,4 @@
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { startGatehouse, TEST_KEY_ENCRYPTION_KEY, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { gatehouse } from '../support/cli.ts';
 import { clientCredentials } from '../support/http.ts';
@@ -76,6 +76,8 @@ function freshPostgres(): { env: Record<string, string>; testDb: { config: TestD
     testDb = await createPostgresDatabase();
     holder.config = testDb.config;
     env.DATABASE_URL = (testDb.config as { url: string }).url;
+    // As the operator gives it on Postgres: keys rotate seals the new keys under it.
+    env.KEY_ENCRYPTION_KEY = TEST_KEY_ENCRYPTION_KEY;
   });
   afterAll(() => testDb.drop());
   return { env, testDb: holder };

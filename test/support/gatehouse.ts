@@ -8,6 +8,9 @@ import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, unique
 import { TEST_REDIS_URL } from './env.ts';
 import { listen } from './listen.ts';
 
+/** The key-encryption key of every test Gatehouse on Postgres (32 bytes in base64). */
+export const TEST_KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export interface RunningGatehouse {
   url: string;
   config: Config;
@@ -39,10 +42,12 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
     : options.database === 'embedded' ? await createEmbeddedDatabase() : await createPostgresDatabase();
   const http = await listen();
   const url = http.url;
-  const base = loadConfig({ ISSUER: url, LOG_LEVEL: 'silent', ...options.env });
+  const database = options.databaseConfig ?? testDb!.config;
+  // Postgres needs the operator's key-encryption key; the embedded database generates its own.
+  const base = loadConfig({ ISSUER: url, LOG_LEVEL: 'silent', ...(database.kind === 'postgres' ? { KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY } : {}), ...options.env });
   const config: Config = {
     ...base,
-    database: options.databaseConfig ?? testDb!.config,
+    database,
     redisUrl: options.redis === false ? undefined : (options.redisUrl ?? TEST_REDIS_URL),
   };
   const services = await openServices(config);

@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import type { Knex } from 'knex';
+import { parseKeyEncryptionKey, type Config } from '../config.ts';
+import { KeyEncryptionKey } from '../key_encryption.ts';
+import { generatedKeyPath, keyEncryptionKeyFor, replaceKeyFile } from '../key_encryption_key.ts';
+import { resealStoredKeys } from '../storage/key_resealing.ts';
+import { UsageError, type CommandResult } from './output.ts';
+
+/**
+ * `keys re-encrypt --new-key-file PATH`: seals every stored private key and the cookie keys
+ * under the key in PATH, opening them with the configured one. The operator then gives the new
+ * key to every server (KEY_ENCRYPTION_KEY or _FILE); with the embedded default, its generated
+ * file is replaced here, after the database has committed.
+ */
+export async function reencryptKeys(db: Knex, config: Config, newKeyPath: string): Promise<CommandResult> {
+  const text = await readFile(newKeyPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read --new-key-file ${newKeyPath} (${error.code})`);
+  });
+  const key = parseKeyEncryptionKey(text);
+  if (!key) throw new UsageError('--new-key-file must hold 32 random bytes in base64, e.g. made by openssl rand -base64 32 > FILE');
+  const from = await keyEncryptionKeyFor(config);
+  const to = new KeyEncryptionKey(key);
+  const sealed = await resealStoredKeys(db, from, to);
+  const generated = generatedKeyPath(config);
+  if (generated) await replaceKeyFile(generated, text);
+  return {
+    json: { key_id: to.id, previous_key_id: from.id, sealed, ...(generated ? { key_file: generated } : {}) },
+    text: `sealed ${sealed} stored keys under key ${to.id} (was ${from.id})${generated ? `; ${generated} now holds the new key` : '; give it to every server as KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE'}`,
+  };
+}
