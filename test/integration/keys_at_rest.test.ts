@@ -153,4 +153,35 @@ describe('embedded', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test('keys re-encrypt replaces the generated key-encryption key, and the server starts with the new one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gh-reseal-'));
+    try {
+      const first = await startGatehouse({ databaseConfig: { kind: 'embedded', dataDir }, redis: false });
+      const kids = await publishedKids(first);
+      const keys = cookieKeys(first);
+      await first.close();
+      const oldKey = await readFile(join(dataDir, 'key-encryption-key'), 'utf8');
+      const newKeyFile = join(dataDir, 'new-key');
+      await writeFile(newKeyFile, `${Buffer.alloc(32, 3).toString('base64')}\n`, { mode: 0o600 });
+
+      const run = await gatehouse(['keys', 're-encrypt', '--new-key-file', newKeyFile, '--json'], { DATA_DIR: dataDir });
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).toMatchObject({ sealed: 5, key_file: join(dataDir, 'key-encryption-key') });
+      expect(await readFile(join(dataDir, 'key-encryption-key'), 'utf8')).toBe(await readFile(newKeyFile, 'utf8'));
+      expect((await lstat(join(dataDir, 'key-encryption-key'))).mode & 0o777).toBe(0o600);
+      const old = await refusedStart({ DATA_DIR: dataDir, KEY_ENCRYPTION_KEY: oldKey.trim() });
+      expect(old).toEqual({ code: 1, stderr: expect.stringMatching(/^the key-encryption key \(id \w+\) does not open the stored keys [^\n]*\n$/) });
+
+      const again = await startGatehouse({ databaseConfig: { kind: 'embedded', dataDir }, redis: false });
+      try {
+        expect(await publishedKids(again)).toEqual(kids);
+        expect(cookieKeys(again)).toEqual(keys);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
