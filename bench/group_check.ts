@@ -38,7 +38,7 @@ export async function groupCheckSides(target: GatehouseTarget): Promise<{ withCh
     check: async () => {
       for (const side of [withCheck, withoutCheck]) {
         const body = await send(side.url, request);
-        if (body.active !== true || body.scope !== `${config.loginScope} grades` || body.username !== 'bench-person') {
+        if (body.active !== true || body.scope !== `openid ${config.loginScope} grades` || body.username !== 'bench-person') {
           throw new Error(`group check: ${side.name}: the person's token is not introspected with its enterprise scope: ${JSON.stringify(body)}`);
         }
       }
