@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { serveSharedSession, type SharedSession } from './shared_session.ts';
-import { keepNewFilesPrivate, makePrivate } from './private_directory.ts';
+import { makePrivate } from './private_directory.ts';
 
 /**
  * PGlite admits one process per data directory. The process that opens it (the server, or
@@ -34,9 +34,9 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
   }
   // Nobody answers: any socket file left is from a process that died.
   await rm(socketPath, { force: true });
-  keepNewFilesPrivate();
   const db = await PGlite.create(join(dataDir, 'pglite'));
-  // After the create: a first start unpacks the cluster with files anyone may read.
+  // After the create: a first start unpacks the cluster with files anyone may read. A file made
+  // later with a looser mode is still out of others' reach: the directory itself is 0700.
   await makePrivate(dataDir);
   let server: SharedSession;
   try {

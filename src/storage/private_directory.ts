@@ -17,12 +17,3 @@ export async function makePrivate(dir: string): Promise<void> {
     if (mode & GROUP_AND_OTHERS) await chmod(path, mode & 0o7777 & ~GROUP_AND_OTHERS);
   }));
 }
-
-/**
- * Files created from now on are the owner's alone: PostgreSQL inside PGlite creates some
- * (its relation cache file) with the process umask. Process-wide, which suits the process that
- * serves the embedded database: everything it writes is that database's.
- */
-export function keepNewFilesPrivate(): void {
-  process.umask(GROUP_AND_OTHERS);
-}
