@@ -30,6 +30,12 @@ export function serveAsIssuer(app: Koa, config: Config, logger: Logger): Middlew
       const forwarded = proxyMismatch(issuer, headers);
       if (forwarded) logger.warn({ event: 'proxy.mismatch', issuer: config.issuer, forwarded }, `ISSUER is ${config.issuer} but the proxy forwards ${forwarded}: Gatehouse follows ISSUER; correct whichever is wrong`);
     }
+    // A request line may name a whole URL (absolute-form, RFC 9112 §3.2.2), which koa's href
+    // would take as it stands: keep only its path and query, here and in the contexts built later.
+    if (!ctx.req.url?.startsWith('/')) {
+      const target = URL.canParse(ctx.req.url ?? '', issuer) ? new URL(ctx.req.url!, issuer) : new URL('/', issuer);
+      ctx.req.url = ctx.originalUrl = ctx.request.originalUrl = `${target.pathname}${target.search}`;
+    }
     headers[CLIENT_ADDRESS_HEADER] = clientAddress(ctx.req.socket.remoteAddress ?? '', String(headers['x-forwarded-for'] ?? ''));
     headers.host = issuer.host;
     headers['x-forwarded-proto'] = scheme;

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
@@ -87,6 +88,21 @@ describe('behind one trusted proxy (TRUST_PROXY=1), requests naming another host
     expect(metadata.token_endpoint).toBe(`${gh.url}/token`);
     const urls = Object.values(metadata).filter((value): value is string => typeof value === 'string' && value.includes('://'));
     expect(urls.filter((url) => !url.startsWith(`${gh.url}/`) && url !== gh.url)).toEqual([]);
+  });
+
+  test('a request line naming another host in full (absolute-form) names only ISSUER too', async () => {
+    const { port } = new URL(gh.url);
+    for (const path of ['/.well-known/openid-configuration', authorizationPath(client)]) {
+      const answer = await new Promise<{ status: number; location: string | undefined; text: string }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: `http://${EVIL}${path}` }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, text: Buffer.concat(chunks).toString() }));
+        }).on('error', reject).end();
+      });
+      expect(answer.status).toBeLessThan(400);
+      expect(`${answer.location ?? ''} ${answer.text}`).not.toContain(EVIL);
+    }
   });
 
   test('a sign-in begun with a foreign Host comes back to ISSUER, and its form_post goes to the client', async () => {
