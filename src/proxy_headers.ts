@@ -33,7 +33,7 @@ export function serveAsIssuer(app: Koa, config: Config, logger: Logger): Middlew
     // A request line may name a whole URL (absolute-form, RFC 9112 §3.2.2), which koa's href
     // would take as it stands: keep only its path and query, here and in the contexts built later.
     if (!ctx.req.url?.startsWith('/')) {
-      const target = URL.canParse(ctx.req.url ?? '', issuer) ? new URL(ctx.req.url!, issuer) : new URL('/', issuer);
+      const target = URL.canParse(ctx.req.url ?? '', issuer.href) ? new URL(ctx.req.url!, issuer) : new URL('/', issuer);
       ctx.req.url = ctx.originalUrl = ctx.request.originalUrl = `${target.pathname}${target.search}`;
     }
     headers[CLIENT_ADDRESS_HEADER] = clientAddress(ctx.req.socket.remoteAddress ?? '', String(headers['x-forwarded-for'] ?? ''));
