@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { isUnavailable, StorageUnavailable } from './errors.ts';
 
 /**
@@ -8,9 +8,18 @@ import { isUnavailable, StorageUnavailable } from './errors.ts';
  */
 const cannotBeStored = (value: string): boolean => value.includes('\u0000');
 
+/** Whether any string in a payload (the request's state, nonce, login_hint ...) holds a NUL. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return cannotBeStored(value);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(([key, inner]) => cannotBeStored(key) || holdsNul(inner));
+}
+
 /**
- * Turns a backend outage inside any adapter call into StorageUnavailable (503), and answers
- * a lookup of an id no store can hold (see cannotBeStored) as not found.
+ * Turns a backend outage inside any adapter call into StorageUnavailable (503), answers a
+ * lookup of an id no store can hold (see cannotBeStored) as not found, and refuses to save a
+ * payload holding a NUL with invalid_request: the value came from the request, and Postgres
+ * would refuse it with a 500 (Redis takes it, and the 500 comes later, at the next SQL save).
  */
 export class GuardedAdapter implements Adapter {
   readonly #inner: Adapter;
@@ -20,6 +29,7 @@ export class GuardedAdapter implements Adapter {
   }
 
   upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    if (holdsNul(payload)) return Promise.reject(new errors.InvalidRequest('a parameter holds a NUL character'));
     return guard(() => this.#inner.upsert(id, payload, expiresIn));
   }
 

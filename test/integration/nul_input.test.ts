@@ -67,3 +67,13 @@ test('a NUL byte in the username on the login page is refused as invalid_request
   const again = page(await browser.open((await portal.begin()).url));
   expect((await browser.submit(again, '/login', { username: 'alice', password: 'correct horse battery' })).kind).toBe('page');
 });
+
+test.each(['state', 'nonce', 'login_hint', 'ui_locales', 'acr_values'])('a NUL byte in the authorization request\'s %s is refused as invalid_request, never stored, never a server error', async (parameter) => {
+  const portal = await relyingParty(gh.url, web, CALLBACK);
+  const before = await serverErrors();
+  const step = await new UserAgent(CALLBACK).open((await portal.begin({ [parameter]: `x${NUL}y` })).url);
+  // The redirect URI is a registered one, so the error goes back to the client (RFC 6749 §4.1.2.1).
+  expect(step.kind).toBe('callback');
+  expect(new URL(step.url).searchParams.get('error')).toBe('invalid_request');
+  expect(await serverErrors()).toBe(before);
+});
