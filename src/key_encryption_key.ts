@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, parseKeyEncryptionKey, type Config } from './config.ts';
@@ -26,9 +27,24 @@ export function generatedKeyPath(config: Config): string | undefined {
 
 /** Puts a new key in the generated key's file, whole or not at all (after a re-encryption). */
 export async function replaceKeyFile(path: string, keyText: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.new`;
-  await writeFile(temporary, keyText, { mode: 0o600, flag: 'wx' });
-  await rename(temporary, path);
+  const temporary = await writeBeside(path, keyText);
+  await rename(temporary, path).catch(async (error: unknown) => {
+    await rm(temporary, { force: true });
+    throw error;
+  });
+}
+
+/**
+ * A new file next to `path`, the owner's alone, under a random name: one a crash left behind
+ * never stands in the way (in a container every start has the same pid).
+ */
+async function writeBeside(path: string, text: string): Promise<string> {
+  const temporary = `${path}.${randomBytes(8).toString('hex')}.new`;
+  await writeFile(temporary, text, { mode: 0o600, flag: 'wx' }).catch(async (error: unknown) => {
+    await rm(temporary, { force: true });
+    throw error;
+  });
+  return temporary;
 }
 
 async function readOrCreateKeyFile(path: string): Promise<Buffer> {
@@ -39,8 +55,7 @@ async function readOrCreateKeyFile(path: string): Promise<Buffer> {
   if (text === undefined) {
     // Written aside and linked into place: a concurrent first start (the CLI and the server)
     // reads a whole file, and the one that loses the race takes the winner's key.
-    const temporary = `${path}.${process.pid}.new`;
-    await writeFile(temporary, generateKeyText(), { mode: 0o600, flag: 'wx' });
+    const temporary = await writeBeside(path, generateKeyText());
     try {
       await link(temporary, path);
     } catch (error) {

@@ -22,7 +22,13 @@ export async function reencryptKeys(db: Knex, config: Config, newKeyPath: string
   const to = new KeyEncryptionKey(key);
   const sealed = await resealStoredKeys(db, from, to);
   const generated = generatedKeyPath(config);
-  if (generated) await replaceKeyFile(generated, text);
+  if (generated) {
+    await replaceKeyFile(generated, text).catch((error: NodeJS.ErrnoException) => {
+      // The database has committed: from now on only the new key opens it.
+      throw new Error(`the stored keys are now sealed under the key in ${newKeyPath} (id ${to.id}), but ${generated} could not be replaced `
+        + `(${error.code ?? error.message}): start Gatehouse with KEY_ENCRYPTION_KEY_FILE=${newKeyPath}, or copy that file over ${generated}`);
+    });
+  }
   return {
     json: { key_id: to.id, previous_key_id: from.id, sealed, ...(generated ? { key_file: generated } : {}) },
     text: `sealed ${sealed} stored keys under key ${to.id} (was ${from.id})${generated ? `; ${generated} now holds the new key` : '; give it to every server as KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE'}`,

@@ -154,6 +154,18 @@ describe('embedded', () => {
     }
   }, 60_000);
 
+  test('a half-written key file a crash left behind (a container restarts with the same pid) does not stop the next start', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gh-crashed-'));
+    try {
+      await writeFile(join(dataDir, `key-encryption-key.${process.pid}.new`), 'half', { mode: 0o600 });
+      const gh = await startGatehouse({ databaseConfig: { kind: 'embedded', dataDir }, redis: false });
+      await gh.close();
+      expect(Buffer.from((await readFile(join(dataDir, 'key-encryption-key'), 'utf8')).trim(), 'base64')).toHaveLength(32);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test('keys re-encrypt replaces the generated key-encryption key, and the server starts with the new one', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gh-reseal-'));
     try {
