@@ -3,6 +3,7 @@ import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiter
 import type { Knex } from 'knex';
 import type { Redis } from 'ioredis';
 import { usernameKey } from '../identity/usernames.ts';
+import { clientNetwork } from './client_network.ts';
 
 /**
  * Failed sign-ins are limited without handing an attacker a switch that locks people out (OWASP's
@@ -61,8 +62,9 @@ export function createLoginLimits(stores: { db: Knex; redis?: Redis | undefined;
   return {
     async reserve(username, ip) {
       const account = digest(usernameKey(username));
-      const pair = digest(account, ip);
-      const address = digest(ip);
+      const network = clientNetwork(ip);
+      const pair = digest(account, network);
+      const address = digest(network);
       const pairLimits = byPair.map((l) => ({ limiter: l, key: pair }));
       const isKnown = ((await known.get(pair))?.consumedPoints ?? 0) > 0;
       // One stage after the other, so that guesses refused for one account never fill the address's count.

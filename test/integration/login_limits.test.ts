@@ -7,19 +7,26 @@ import { UserAgent, page, type Step } from '../support/user_agent.ts';
 const CB = 'https://portal.example.edu/cb';
 
 /**
- * A sign-in from a loopback address of its own: Gatehouse sees 127.0.0.2 and 127.0.0.1 as two
- * machines (no proxy, no forwarded header), as it sees two people on the internet.
+ * Where a sign-in comes from: a loopback address of its own (Gatehouse sees 127.0.0.2 and
+ * 127.0.0.1 as two machines, no proxy, no forwarded header, as it sees two people on the
+ * internet), or any address a trusted proxy names in X-Forwarded-For (TRUST_PROXY=1).
  */
-async function attempt(rp: RelyingParty, username: string, password: string, from = '127.0.0.1'): Promise<Step> {
-  return new UserAgent(CB).from(from).signIn((await rp.begin()).url, username, password);
+type From = string | { forwardedFor: string };
+
+async function attempt(rp: RelyingParty, username: string, password: string, from: From = '127.0.0.1'): Promise<Step> {
+  const browser = typeof from === 'string' ? new UserAgent(CB).from(from) : new UserAgent(CB).forwardedFor(from.forwardedFor);
+  return browser.signIn((await rp.begin()).url, username, password);
 }
 
-/** Statuses of wrong guesses sent `parallel` at a time, each on a sign-in page of its own. */
-async function guesses(rp: RelyingParty, usernames: string[], from: string, parallel = 10): Promise<number[]> {
+/** Statuses of wrong guesses sent `parallel` at a time, each on a sign-in page of its own (the i-th from `from(i)`, if a function). */
+async function guesses(rp: RelyingParty, usernames: string[], from: From | ((i: number) => From), parallel = 10): Promise<number[]> {
   const statuses: number[] = [];
   for (let start = 0; start < usernames.length; start += parallel) {
     const batch = usernames.slice(start, start + parallel);
-    statuses.push(...(await Promise.all(batch.map(async (username, i) => page(await attempt(rp, username, `Winter2026-${start + i}`, from)).status))));
+    statuses.push(...(await Promise.all(batch.map(async (username, i) => {
+      const origin = typeof from === 'function' ? from(start + i) : from;
+      return page(await attempt(rp, username, `Winter2026-${start + i}`, origin)).status;
+    }))));
   }
   return statuses;
 }
@@ -124,5 +131,33 @@ describe.each<[string, StartOptions]>([
     const blocked = await attempt(rp, 'kim', 'kims password', from);
     expect(await retryAfter(blocked)).toBeGreaterThan(60 * 60);
     expect(page(blocked).html).toMatch(/Try again in (2[0-4]|1\d) hours\./);
+  });
+});
+
+describe('IPv6 clients behind a trusted proxy (TRUST_PROXY=1) are counted per /64, the block one machine is given', () => {
+  let gh: RunningGatehouse;
+  let rp: RelyingParty;
+
+  beforeAll(async () => {
+    gh = await startGatehouse({ env: { TRUST_PROXY: '1' } });
+    const db = gh.services.database.knex;
+    const client = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [CB], consent: 'skip' });
+    for (const name of ['leo', 'mia']) await createPerson(db, { username: name, password: `${name}s password` });
+    rp = await relyingParty(gh.url, client, CB);
+  });
+  afterAll(() => gh.close());
+
+  test('guesses at one account from eight addresses of one /64, some the same address spelled differently, are one address\'s: 5 are checked; the owner signs in from another /64', async () => {
+    const addresses = ['2001:db8::1', '2001:db8::2', '2001:DB8::1', '2001:db8:0:0::0:1', '2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::ffff:1234', '2001:db8::dead:beef', '2001:db8:0:0:1:2:3:4'];
+    expect(await guesses(rp, Array(8).fill('leo'), (i) => ({ forwardedFor: addresses[i]! }), 1)).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(page(await attempt(rp, 'leo', 'leos password', { forwardedFor: '2001:db8::77' })).status).toBe(429);
+    expect((await attempt(rp, 'leo', 'leos password', { forwardedFor: '2001:db8:0:1::1' })).kind).toBe('callback');
+  });
+
+  test('a password sprayer taking a new address of its /64 for every guess is held to one address\'s 100; people elsewhere still sign in', async () => {
+    const sprayed = await guesses(rp, Array.from({ length: 110 }, (_, i) => `spray-${i}`), (i) => ({ forwardedFor: `2001:db8:5:0:${i.toString(16)}::1` }));
+    expect({ checked: count(sprayed, 401), refused: count(sprayed, 429) }).toEqual({ checked: 100, refused: 10 });
+    expect(page(await attempt(rp, 'mia', 'mias password', { forwardedFor: '2001:db8:5::abcd' })).status).toBe(429);
+    expect((await attempt(rp, 'mia', 'mias password', { forwardedFor: '2001:db8:6::abcd' })).kind).toBe('callback');
   });
 });

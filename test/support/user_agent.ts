@@ -26,6 +26,7 @@ export class UserAgent {
   readonly #cookies = new Map<string, Cookie>();
   readonly #stopAt: string[];
   #dispatcher: Agent | undefined;
+  #forwardedFor: Record<string, string> = {};
 
   /** Stops following redirects at the client's redirect URI (or any of the given URL prefixes). */
   constructor(...stopAt: string[]) {
@@ -38,6 +39,15 @@ export class UserAgent {
    */
   from(localAddress: string): this {
     this.#dispatcher = new Agent({ localAddress });
+    return this;
+  }
+
+  /**
+   * Sends every request as a proxy in front of Gatehouse (TRUST_PROXY=1) would pass it on: with
+   * X-Forwarded-For naming this client address, which may be any IPv4 or IPv6 address.
+   */
+  forwardedFor(address: string): this {
+    this.#forwardedFor = { 'x-forwarded-for': address };
     return this;
   }
 
@@ -93,7 +103,7 @@ export class UserAgent {
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { accept: 'text/html', ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+      headers: { accept: 'text/html', ...this.#forwardedFor, ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
       ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
     } as RequestInit);
     for (const header of response.headers.getSetCookie()) this.#store(header);
