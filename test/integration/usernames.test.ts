@@ -95,8 +95,14 @@ describe('the migration that makes usernames one identity each, on a database th
       { id: 'older-alice', username: 'alice', source: 'cas', created_at: new Date('2026-01-01') },
       { id: 'newer-alice', username: 'Alice', source: 'cas', created_at: new Date('2026-02-01') },
       { id: 'bob', username: 'Bob', source: 'local' },
+      { id: 'older-carol', username: 'Carol', source: 'cas', created_at: new Date('2026-01-01') },
+      { id: 'newer-carol', username: 'carol', source: 'cas', created_at: new Date('2026-02-01') },
     ]);
-    await db.knex('group_members').insert([{ group_name: 'staff', username: 'Alice' }, { group_name: 'staff', username: 'alice' }, { group_name: 'staff', username: 'Bob' }]);
+    await db.knex('group_members').insert([
+      { group_name: 'staff', username: 'Alice' }, { group_name: 'staff', username: 'alice' }, { group_name: 'staff', username: 'Bob' },
+      // The newer accounts' own groups.
+      { group_name: 'admins', username: 'Alice' }, { group_name: 'editors', username: 'carol' }, { group_name: 'staff', username: 'Carol' },
+    ]);
     await migrateLatest(db.knex);
   });
   afterAll(async () => {
@@ -114,9 +120,18 @@ describe('the migration that makes usernames one identity each, on a database th
     await expect(createPerson(db.knex, { username: 'aLiCe', password: 'a new password' })).rejects.toThrow(/exists/);
   });
 
-  test('group members written as Alice and alice are one member, found by any spelling', async () => {
+  test('the older alice keeps her own groups, not those of the newer Alice; Bob\'s are found by any spelling', async () => {
     const members = new GroupMembers(db.knex);
-    expect(await members.list()).toEqual([{ group: 'staff', members: ['alice', 'bob'] }]);
+    expect(await members.groupsOf('alice')).toEqual(['staff']);
+    expect(await members.groupsOf('ALICE')).toEqual(['staff']);
     expect(await members.groupsOf('BOB')).toEqual(['staff']);
+    // Alice's membership of admins stays as written and, like her account, matches nobody.
+    expect((await members.list()).find((group) => group.group === 'admins')).toEqual({ group: 'admins', members: ['Alice'] });
+  });
+
+  test('when the older account is Carol, the newer carol\'s groups are not hers', async () => {
+    const members = new GroupMembers(db.knex);
+    expect(await members.groupsOf('carol')).toEqual(['staff']);
+    expect((await members.list()).map((group) => group.group)).not.toContain('editors');
   });
 });
