@@ -3,6 +3,8 @@ import { usernameKey } from '../src/identity/usernames.ts';
 
 // Rows per UPDATE while filling the keys: a few thousand bound values, well under Postgres's limit.
 const BATCH = 1000;
+// Appended to a membership that is another person's but spelled as the key (spaces and brackets are in no username).
+const SET_ASIDE = ' [duplicate account]';
 
 /**
  * One account per identity: `username_key` is the username NFKC-normalised, case-folded and
@@ -14,7 +16,7 @@ const BATCH = 1000;
  * Where accounts collide, only memberships spelled as the account that keeps the key are its: the
  * others were another person's, so they stay as written and, like that person's account, match
  * nobody; except those spelled as the key itself (`alice` when `Alice` keeps it), which as
- * written would be the key's account's: they are removed.
+ * written would be the key's account's: they are set aside as `alice [duplicate account]`.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('accounts', (t) => {
@@ -46,8 +48,9 @@ export async function up(knex: Knex): Promise<void> {
   const isKey = (member: { username: string }) => usernameKey(member.username) === member.username;
   const pairs = (batch: { group_name: string; username: string }[]) => batch.map((member) => [member.group_name, member.username]);
   // First, so that the key's account's own memberships, rekeyed next, are not taken for them.
+  // Kept under a name no username can have, so that an operator can still see and move them.
   for (const batch of batches(members.filter((member) => belongsToAnother(member) && isKey(member)))) {
-    await knex('group_members').whereIn(['group_name', 'username'], pairs(batch)).delete();
+    await knex('group_members').whereIn(['group_name', 'username'], pairs(batch)).update({ username: knex.raw("username || ?", [SET_ASIDE]) });
   }
   for (const batch of batches(members.filter((member) => !belongsToAnother(member) && !isKey(member)))) {
     await knex('group_members').whereIn(['group_name', 'username'], pairs(batch)).delete();
