@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
@@ -7,11 +8,19 @@ import { openServices } from './services.ts';
 import { createApp } from './app.ts';
 import { runJanitor } from './storage/janitor.ts';
 
+/**
+ * How long requests in flight may take to finish once the server stops accepting: far longer than
+ * any page or token request, and bounded, so the supervisor's own SIGKILL (Docker's --stop-timeout,
+ * Kubernetes' terminationGracePeriodSeconds: set above SHUTDOWN_DRAIN_SECONDS + 10) never comes.
+ */
+const IN_FLIGHT_LIMIT_MS = 10_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const services = await openServices(config, { warn: (message) => logger.warn({ knex: String(message) }, 'database') });
-  const provider = await createApp({ config, logger, ...services });
+  let draining = false;
+  const provider = await createApp({ config, logger, ...services, draining: () => draining });
   const server = createServer(provider.callback());
   server.listen(config.port, config.host);
   await once(server, 'listening');
@@ -27,17 +36,33 @@ async function main(): Promise<void> {
     : undefined;
 
   let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     // A second signal is common (Ctrl-C reaches npm and node, and npm forwards it again): one
     // shutdown, and no default handler left to kill the process halfway through it.
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    const began = Date.now();
+    // SIGTERM is a supervisor or orchestrator replacing this instance behind a load balancer:
+    // /readyz turns 503 and requests are still served until its health check has noticed.
+    // SIGINT is someone at a terminal, with nothing in front to wait for.
+    const drainSeconds = signal === 'SIGTERM' ? config.shutdownDrainSeconds : 0;
+    draining = true;
+    logger.info({ drainSeconds, signal }, 'shutting down');
     clearInterval(janitor);
+    await delay(drainSeconds * 1000);
     server.close();
     server.closeIdleConnections();
+    logger.info({ afterMs: Date.now() - began }, 'stopped accepting connections');
+    // A request that never ends (a stuck upstream, a client reading nothing) must not keep the
+    // old instance alive past the supervisor's own kill timeout.
+    const forced = setTimeout(() => {
+      logger.warn({ afterMs: Date.now() - began }, 'requests still in flight: closing their connections');
+      server.closeAllConnections();
+    }, IN_FLIGHT_LIMIT_MS);
     await once(server, 'close');
+    clearTimeout(forced);
     await services.close();
+    logger.info({ afterMs: Date.now() - began }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listen } from './listen.ts';
+import { freePort } from './listen.ts';
 import { pollUntil } from './poll.ts';
 
 /** Debian's Apache httpd (`apt-get install apache2`); APACHE_PATH points at another build. */
@@ -99,11 +99,4 @@ async function run(dir: string, origin: string, config: string): Promise<Running
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A port nothing listens on right now: Apache cannot be told to pick one itself. */
-async function freePort(): Promise<number> {
-  const probe = await listen();
-  await probe.close();
-  return Number(new URL(probe.url).port);
 }

@@ -25,3 +25,10 @@ export async function listen(listener?: RequestListener): Promise<Listening> {
     },
   };
 }
+
+/** A port nothing listens on right now, for a server that cannot be told to pick one itself (Apache, a child process). */
+export async function freePort(): Promise<number> {
+  const probe = await listen();
+  await probe.close();
+  return Number(new URL(probe.url).port);
+}
