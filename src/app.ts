@@ -48,6 +48,8 @@ export interface AppDeps {
   redisPrefix?: string;
   /** Re-check scopes against live groups at introspection (default). Off only where the benchmark measures its cost. */
   liveIntrospection?: boolean;
+  /** True once shutdown has begun (src/main.ts): /readyz then tells the load balancer to send nothing more. */
+  draining?: () => boolean;
 }
 
 /** oidc-provider as Gatehouse configures it, and the parts of it Gatehouse's routes use too. */
@@ -178,6 +180,12 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restric
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    // Checked first: a draining instance is not ready however healthy its database is.
+    if (deps.draining?.()) {
+      ctx.status = 503;
+      ctx.body = { status: 'draining' };
+      return;
+    }
     // Side by side: each probe is bounded (src/storage/database.ts, redis.ts), so is the answer.
     const [database, redis] = await Promise.all([probe(() => deps.database.knex.raw('SELECT 1')), deps.redis ? probe(() => deps.redis!.ping()) : 'not configured' as const]);
     const checks = { database, redis };

@@ -51,6 +51,12 @@ const schema = z.object({
   /** Seconds between janitor runs inside the server; 0 leaves cleanup to `gatehouse janitor`. */
   JANITOR_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3600),
   /**
+   * Seconds between SIGTERM and closing the listening socket, while /readyz answers 503 and
+   * requests are still served: long enough for the load balancer's health check to take this
+   * instance out, so no request is sent to a closed port. 0 closes at once (a lone instance).
+   */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /**
    * The proxies in front of Gatehouse whose X-Forwarded-For entries are believed: none (false),
    * how many there are (a number; true is 1), or their addresses and CIDR ranges. The client
    * address is the rightmost entry they did not add: an entry a client wrote is never it.
@@ -98,6 +104,7 @@ export interface Config {
   groupCacheSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   janitorIntervalSeconds: number;
+  shutdownDrainSeconds: number;
   trustProxy: TrustProxy;
   metricsToken: string | undefined;
   /** The operator's key-encryption key, if given (see src/key_encryption_key.ts for the embedded default). */
@@ -152,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     groupCacheSeconds: e.GROUP_CACHE_SECONDS,
     logLevel: e.LOG_LEVEL,
     janitorIntervalSeconds: e.JANITOR_INTERVAL_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : e.KEY_ENCRYPTION_KEY_FILE ? readKeyFile(e.KEY_ENCRYPTION_KEY_FILE) : undefined,
@@ -176,6 +184,7 @@ const ACCEPTS: Record<string, string> = {
   GROUP_CACHE_SECONDS: 'an integer number of seconds from 0 to 3600',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
+  SHUTDOWN_DRAIN_SECONDS: 'an integer number of seconds from 0 to 300',
   TRUST_PROXY: 'false, the number of proxies in front (true is 1), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0/8,::1',
   METRICS_TOKEN: 'a token of 32 or more printable characters without spaces, e.g. from openssl rand -hex 32',
   KEY_ENCRYPTION_KEY: '32 random bytes in base64, e.g. from openssl rand -base64 32',

@@ -29,6 +29,7 @@ test('a full production environment is read as given', () => {
     LOGIN_SCOPE: 'auth-shib',
     GROUP_CACHE_SECONDS: '5',
     DATABASE_IDLE_TIMEOUT_SECONDS: '600',
+    SHUTDOWN_DRAIN_SECONDS: '15',
   });
   expect(config).toMatchObject({
     issuer: 'https://login.example.edu',
@@ -41,6 +42,7 @@ test('a full production environment is read as given', () => {
     loginScope: 'auth-shib',
     groupCacheSeconds: 5,
     databaseIdleTimeoutSeconds: 600,
+    shutdownDrainSeconds: 15,
   });
 });
 
@@ -61,6 +63,7 @@ test.each([
   [{ COOKIE_KEYS: 'short' }, /^invalid configuration: COOKIE_KEYS: expected a comma-separated list of keys of 32 or more characters$/],
   [{ GROUP_CACHE_SECONDS: '-1' }, /^invalid configuration: GROUP_CACHE_SECONDS: /],
   [{ DATABASE_IDLE_TIMEOUT_SECONDS: '0' }, /^invalid configuration: DATABASE_IDLE_TIMEOUT_SECONDS: expected an integer number of seconds from 1 to 86400$/],
+  [{ SHUTDOWN_DRAIN_SECONDS: '2.5' }, /^invalid configuration: SHUTDOWN_DRAIN_SECONDS: expected an integer number of seconds from 0 to 300$/],
   [{ LOGIN_SCOPE: 'auth cas' }, /^invalid configuration: LOGIN_SCOPE: expected a single scope token, e.g. auth-cas$/],
   [{ TRUST_PROXY: 'maybe' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies in front \(true is 1\), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0\/8,::1$/],
   [{ TRUST_PROXY: '11' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies/],
