@@ -4,6 +4,7 @@ import * as accounts from './20261127010000_accounts.ts';
 import * as enterpriseScopes from './20261127020000_enterprise_scopes.ts';
 import * as usernameKeys from './20261130000000_username_keys.ts';
 import * as tokenDigests from './20261130010000_token_digests.ts';
+import * as rateLimitsExpireIndex from './20261130061500_rate_limits_expire_index.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127020000_enterprise_scopes': enterpriseScopes,
   '20261130000000_username_keys': usernameKeys,
   '20261130010000_token_digests': tokenDigests,
+  '20261130061500_rate_limits_expire_index': rateLimitsExpireIndex,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const janitor = config.janitorIntervalSeconds > 0
     ? setInterval(() => {
       runJanitor(services.database.knex).then(
-        (removed) => logger.info({ removed }, 'janitor removed expired rows'),
+        (result) => logger.info(result, 'janitor removed expired rows'),
         (error: unknown) => logger.warn({ err: error }, 'janitor failed'),
       );
     }, config.janitorIntervalSeconds * 1000).unref()

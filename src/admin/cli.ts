@@ -5,7 +5,7 @@ import { listEnterpriseScopes, loadScopeCatalogue } from '../storage/enterprise_
 import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
-import { runJanitor } from '../storage/janitor.ts';
+import { janitorCommand } from './janitor_command.ts';
 import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
 import { reencryptKeys } from './key_commands.ts';
 import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
@@ -29,7 +29,7 @@ const USAGE = `usage: gatehouse <command> [--json]
   scopes list
   keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
   keys re-encrypt --new-key-file PATH       seal the stored keys under the key-encryption key in PATH
-  janitor                                   delete expired tokens and sessions
+  janitor [--batch-size N] [--limit N]      delete expired rows, N at a time (--limit: at most N per table)
 
 Configuration comes from the same environment variables as the server (see README).`;
 
@@ -110,13 +110,7 @@ const COMMANDS: Record<string, Command> = {
     const path = values['new-key-file'];
     return ({ db, config }) => reencryptKeys(db, config, path);
   },
-  janitor: (args) => {
-    parseArgs({ args });
-    return async ({ db }) => {
-      const removed = await runJanitor(db);
-      return { json: { removed }, text: `removed ${removed} expired rows` };
-    };
-  },
+  janitor: janitorCommand,
 };
 
 function keysResult(keys: SigningKeyInfo[]): CommandResult {

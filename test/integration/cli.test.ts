@@ -202,3 +202,29 @@ describe('scopes and keys', () => {
     expect(newRestricted).toHaveLength(2);
   });
 });
+
+describe('janitor', () => {
+  const { env, testDb } = freshPostgres();
+
+  test('--limit and --batch-size bound a run, and the counts are given per table', async () => {
+    expect((await gatehouse(['migrate'], env)).code).toBe(0);
+    const db = await openDatabase(testDb.config);
+    try {
+      const expiresAt = new Date(Date.now() - 60_000);
+      await db.knex('oidc_models').insert(['a', 'b', 'c', 'd', 'e'].map((id) => ({ model: 'AccessToken', id, payload: '{}', expires_at: expiresAt })));
+    } finally {
+      await db.close();
+    }
+    const first = await gatehouse(['janitor', '--batch-size', '2', '--limit', '3', '--json'], env);
+    expect(JSON.parse(first.stdout)).toEqual({ removed: 3, tables: { oidc_models: 3, consumed_markers: 0, rate_limits: 0 } });
+    const rest = await gatehouse(['janitor'], env);
+    expect(rest).toEqual({ code: 0, stdout: 'removed 2 expired rows (oidc_models 2, consumed_markers 0, rate_limits 0)\n', stderr: '' });
+  });
+
+  test.each([
+    [['janitor', '--batch-size', '0'], 'gatehouse: --batch-size takes a whole number of rows from 1 to 999999999 (got 0)\n'],
+    [['janitor', '--limit', 'all'], 'gatehouse: --limit takes a whole number of rows from 1 to 999999999 (got all)\n'],
+  ])('%j is refused', async (args, stderr) => {
+    expect(await gatehouse(args, env)).toEqual({ code: 2, stdout: '', stderr });
+  });
+});
