@@ -107,7 +107,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function startInstance(): Promise<{ run: ServerProcess; url: string }> {
+async function startInstance(drainSeconds = DRAIN_SECONDS): Promise<{ run: ServerProcess; url: string }> {
   const run = startProcess({
     DATABASE_URL: (database.config as { url: string }).url,
     REDIS_URL: TEST_REDIS_URL,
@@ -116,18 +116,23 @@ async function startInstance(): Promise<{ run: ServerProcess; url: string }> {
     HOST: '127.0.0.1',
     ISSUER: 'https://login.example.test',
     JANITOR_INTERVAL_SECONDS: '0',
-    SHUTDOWN_DRAIN_SECONDS: String(DRAIN_SECONDS),
+    SHUTDOWN_DRAIN_SECONDS: String(drainSeconds),
   });
   running.push(run);
   return { run, url: `http://127.0.0.1:${await listeningPort(run)}` };
+}
+
+/** A `server` client, registered as `gatehouse clients create` does (once an instance has migrated the database). */
+async function serverClient(): Promise<RegisteredClient> {
+  const db = await openDatabase(database.config);
+  return registerClient(db.knex, { kind: 'server', name: 'load' }).finally(() => db.close());
 }
 
 test('a rolling restart of one of two instances behind a load balancer fails no token request: the stopped one drains, then exits 0', async () => {
   // One at a time: the first start migrates the fresh database.
   const first = await startInstance();
   const second = await startInstance();
-  const db = await openDatabase(database.config);
-  const client = await registerClient(db.knex, { kind: 'server', name: 'load' }).finally(() => db.close());
+  const client = await serverClient();
 
   const balancer = await loadBalancer();
   try {
@@ -175,3 +180,37 @@ test('a rolling restart of one of two instances behind a load balancer fails no 
     await balancer.close();
   }
 }, 30_000);
+
+test('a token request still arriving when the server stops accepting is answered before it exits 0; new connections are refused', async () => {
+  const instance = await startInstance(0);
+  const client = await serverClient();
+  const body = 'grant_type=client_credentials';
+  // The server's 100 Continue says it has the request: it is in flight when the signal comes.
+  const inFlight = request(`${instance.url}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(body.length),
+      expect: '100-continue',
+    },
+  });
+  const answered = once(inFlight, 'response') as Promise<[IncomingMessage]>;
+  inFlight.flushHeaders();
+  await once(inFlight, 'continue');
+  inFlight.write(body.slice(0, 10));
+  const exited = once(instance.run.child, 'exit');
+  instance.run.child.kill('SIGTERM');
+  await pollUntil(async () => shutdownStep(instance.run, 'stopped accepting connections'), (step) => step !== undefined, 5000);
+  await expect(fetch(`${instance.url}/healthz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+
+  inFlight.end(body.slice(10));
+  const [response] = await answered;
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  expect(response.statusCode).toBe(200);
+  expect(JSON.parse(Buffer.concat(chunks).toString())).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
+  const [code] = await exited;
+  expect(code).toBe(0);
+  expect(shutdownStep(instance.run, 'stopped')).toBeDefined();
+}, 20_000);
