@@ -4,6 +4,7 @@ import * as accounts from './20261127010000_accounts.ts';
 import * as enterpriseScopes from './20261127020000_enterprise_scopes.ts';
 import * as usernameKeys from './20261130000000_username_keys.ts';
 import * as tokenDigests from './20261130010000_token_digests.ts';
+import * as accountDisabled from './20261130020000_account_disabled.ts';
 import * as rateLimitsExpireIndex from './20261130061500_rate_limits_expire_index.ts';
 
 /**
@@ -16,6 +17,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261127020000_enterprise_scopes': enterpriseScopes,
   '20261130000000_username_keys': usernameKeys,
   '20261130010000_token_digests': tokenDigests,
+  '20261130020000_account_disabled': accountDisabled,
   '20261130061500_rate_limits_expire_index': rateLimitsExpireIndex,
 };
 

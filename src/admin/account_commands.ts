@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Knex } from 'knex';
-import { AccountExists, AccountStore } from '../storage/accounts.ts';
+import { AccountExists, AccountStore, type Account } from '../storage/accounts.ts';
 import { GroupMembers } from '../storage/group_members.ts';
 import { hashPassword } from '../identity/passwords.ts';
 import { displayUsername } from '../identity/usernames.ts';
@@ -38,10 +38,7 @@ export function createAccount(flags: AccountFlags): (db: Knex) => Promise<Comman
   const username = displayUsername(flags.username ?? '');
   if (!username) throw new UsageError('accounts create needs --username');
   if (!/^[\w.@+-]{1,64}$/.test(username)) throw new UsageError('--username may use letters, digits and . _ @ + - (at most 64)');
-  if (flags.password !== undefined && flags['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
-  const password = flags['password-stdin'] ? passwordFromStdin() : flags.password;
-  if (!password) throw new UsageError('accounts create needs --password or --password-stdin');
-  if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  const password = chosenPassword(flags, 'accounts create needs --password or --password-stdin');
   if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new UsageError(`--email is not an address: ${flags.email}`);
   return async (db) => {
     try {
@@ -62,12 +59,28 @@ export function createAccount(flags: AccountFlags): (db: Knex) => Promise<Comman
   };
 }
 
+/** The password given by --password or --password-stdin, checked; `missing` is the error when neither is. */
+export function chosenPassword(flags: Pick<AccountFlags, 'password' | 'password-stdin'>, missing: string): string {
+  if (flags.password !== undefined && flags['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
+  const password = flags['password-stdin'] ? passwordFromStdin() : flags.password;
+  if (!password) throw new UsageError(missing);
+  if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`--password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  return password;
+}
+
 /**
  * The password from standard input (`--password-stdin`), so it appears neither in the process
  * list nor in shell history. One trailing newline, as echo or a file leaves it, is not part of it.
  */
 function passwordFromStdin(): string {
   return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+}
+
+/** The account a username names (however cased or encoded), or a usage error naming it. */
+export async function accountNamed(db: Knex, username: string): Promise<Account> {
+  const account = await new AccountStore(db).findByUsername(username);
+  if (!account) throw new UsageError(`no account named ${username}`);
+  return account;
 }
 
 /**

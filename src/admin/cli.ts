@@ -11,6 +11,10 @@ import { reencryptKeys } from './key_commands.ts';
 import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
+import { disableAccount, enableAccount, setPassword } from './offboarding_commands.ts';
+import { GRANT_FLAG_OPTIONS, listGrants, revokeGrants, type GrantFlags } from './grant_commands.ts';
+import { openRedis, type Redis } from '../storage/redis.ts';
+import type { Stores } from '../storage/adapter_router.ts';
 
 const USAGE = `usage: gatehouse <command> [--json]
 
@@ -24,6 +28,11 @@ const USAGE = `usage: gatehouse <command> [--json]
   clients update ID [flags as create] [--new-secret]
   accounts create --username U --password P|--password-stdin [--email E] [--name N]
           [--given-name G] [--family-name F]
+  accounts disable USER                     refuse sign-in, end its sessions, revoke its grants and tokens
+  accounts enable USER                      allow sign-in again
+  accounts set-password USER --password-stdin
+  grants list --user U [--client C]         what a person has allowed each client
+  grants revoke --user U [--client C]       revoke those grants and every token they issued
   groups add-member GROUP USERNAME | remove-member GROUP USERNAME | list
   scopes define NAME --group G --description TEXT   an enterprise scope (the login scope too)
   scopes list
@@ -36,6 +45,8 @@ Configuration comes from the same environment variables as the server (see READM
 interface CommandContext {
   db: Knex;
   config: Config;
+  /** The database and, if REDIS_URL is set, Redis (connected at the first call): where tokens and sessions live. */
+  stores(): Promise<Stores>;
 }
 
 /** A command parses its arguments first (so a usage error never touches the database), then runs. */
@@ -84,6 +95,27 @@ const COMMANDS: Record<string, Command> = {
     const run = createAccount(parseArgs({ args, options: ACCOUNT_FLAG_OPTIONS, strict: true }).values);
     return ({ db }) => run(db);
   },
+  'accounts disable': (args) => {
+    const username = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'accounts disable USER');
+    return async ({ stores }) => disableAccount(await stores(), username);
+  },
+  'accounts enable': (args) => {
+    const username = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'accounts enable USER');
+    return ({ db }) => enableAccount({ db }, username);
+  },
+  'accounts set-password': (args) => {
+    const { values, positionals } = parseArgs({ args, options: { 'password-stdin': { type: 'boolean' } }, strict: true, allowPositionals: true });
+    const run = setPassword(onlyPositional(positionals, 'accounts set-password USER --password-stdin'), values);
+    return ({ db }) => run({ db });
+  },
+  'grants list': (args) => {
+    const flags = grantFlags(args, 'grants list --user U [--client C]');
+    return ({ db }) => listGrants(db, flags);
+  },
+  'grants revoke': (args) => {
+    const flags = grantFlags(args, 'grants revoke --user U [--client C]');
+    return async ({ stores }) => revokeGrants(await stores(), flags);
+  },
   'groups add-member': (args) => {
     const [group, username] = positionals(args, 2, 'groups add-member GROUP USERNAME');
     return ({ db, config }) => addGroupMember(group!, username!, config.identity.kind)(db);
@@ -120,6 +152,12 @@ function keysResult(keys: SigningKeyInfo[]): CommandResult {
   };
 }
 
+function grantFlags(args: string[], usage: string): GrantFlags & { user: string } {
+  const { values } = parseArgs({ args, options: GRANT_FLAG_OPTIONS, strict: true });
+  if (!values.user) throw new UsageError(`usage: gatehouse ${usage}`);
+  return { ...values, user: values.user };
+}
+
 function onlyPositional(values: string[], usage: string): string {
   if (values.length !== 1) throw new UsageError(`usage: gatehouse ${usage}`);
   return values[0]!;
@@ -142,6 +180,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
   }
   const args = words.slice(name.split(' ').length);
   let database;
+  let redis: Redis | undefined;
   try {
     const config = loadConfig();
     const run = COMMANDS[name]!(args, config);
@@ -149,7 +188,12 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     database = await openDatabase(config.database, { max: 2, idleTimeoutSeconds: config.databaseIdleTimeoutSeconds, queryTimeoutMs: 0 });
     // Every command works on a fresh database: the schema is brought up to date first.
     if (name !== 'migrate') await migrateLatest(database.knex);
-    const result = await run({ db: database.knex, config });
+    const db = database.knex;
+    const stores = async (): Promise<Stores> => {
+      if (config.redisUrl) redis ??= await openRedis(config.redisUrl);
+      return { db, redis };
+    };
+    const result = await run({ db, config, stores });
     out.write(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     return 0;
   } catch (error) {
@@ -157,6 +201,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     err.write(`gatehouse: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}\n`);
     return known ? 2 : 1;
   } finally {
+    await redis?.quit();
     await database?.close();
   }
 }

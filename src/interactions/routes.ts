@@ -73,7 +73,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     const account = username ? await deps.accounts.findByUsername(username) : undefined;
     const valid = await verifyPassword(account?.source === 'local' ? account.passwordHash : undefined, password);
-    if (!account || !valid) {
+    // A disabled account is told nothing more than a wrong password is (no hint it exists).
+    if (!account || !valid || account.disabledAt) {
       deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
       return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
     }
@@ -92,6 +93,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       throw new errors.AccessDenied(`CAS sign-in failed (${validation.code})`);
     }
     const account = await deps.accounts.recordCasLogin(validation.user, casIdentity(validation.attributes));
+    if (account.disabledAt) throw new errors.AccessDenied('this account may not sign in here');
     // The ticket rides along until the session exists (rememberCasSessions), for single logout.
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'], casTicket: ticket } });
   });

@@ -11,7 +11,8 @@ import { personClaims } from '../policy/claims.ts';
 export function findAccount(accounts: AccountStore, groups: GroupSource): FindAccount {
   return async (_ctx, sub) => {
     const account = await accounts.findById(sub);
-    if (!account) return undefined;
+    // A disabled account is no one: refresh is invalid_grant and userinfo 401, even for a JWT.
+    if (!account || account.disabledAt) return undefined;
     return {
       accountId: account.id,
       claims: async (_use, scope) => {

@@ -16,6 +16,8 @@ export interface Account {
   givenName: string | null;
   familyName: string | null;
   attributes: Record<string, string[]>;
+  /** Set by `gatehouse accounts disable`: the account cannot sign in and is not found for tokens. */
+  disabledAt: Date | null;
 }
 
 /** The identity attributes a login brings (local: from the CLI; CAS: from the ticket validation). */
@@ -39,6 +41,7 @@ interface Row {
   given_name: string | null;
   family_name: string | null;
   attributes: Record<string, string[]>;
+  disabled_at: Date | null;
 }
 
 export class AccountExists extends Error {
@@ -87,6 +90,17 @@ export class AccountStore {
   async recordLocalLogin(id: string): Promise<void> {
     await this.#db(TABLE).where({ id }).update({ last_login_at: new Date() });
   }
+
+  /** Disables (or enables again) an account; an account already in that state keeps its date. */
+  async setDisabled(id: string, disabled: boolean): Promise<void> {
+    const query = this.#db(TABLE).where({ id });
+    if (disabled) await query.whereNull('disabled_at').update({ disabled_at: new Date(), updated_at: new Date() });
+    else await query.update({ disabled_at: null, updated_at: new Date() });
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.#db(TABLE).where({ id }).update({ password_hash: passwordHash, updated_at: new Date() });
+  }
 }
 
 function names(username: string) {
@@ -117,5 +131,6 @@ function toAccount(row: Row | undefined): Account | undefined {
     givenName: row.given_name,
     familyName: row.family_name,
     attributes: row.attributes,
+    disabledAt: row.disabled_at,
   };
 }

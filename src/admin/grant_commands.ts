@@ -1,0 +1,48 @@
+import type { Knex } from 'knex';
+import type { Stores } from '../storage/adapter_router.ts';
+import { grantsOf } from '../storage/grants.ts';
+import { revokeGrant } from '../storage/grant_revocation.ts';
+import { ClientStore } from '../storage/clients.ts';
+import { accountNamed } from './account_commands.ts';
+import type { CommandResult } from './output.ts';
+
+export const GRANT_FLAG_OPTIONS = {
+  user: { type: 'string' },
+  client: { type: 'string' },
+} as const;
+
+export interface GrantFlags {
+  user?: string | undefined;
+  client?: string | undefined;
+}
+
+/** `grants list`: what a person has allowed each client, and until when; by client name. */
+export async function listGrants(db: Knex, flags: GrantFlags & { user: string }): Promise<CommandResult> {
+  const account = await accountNamed(db, flags.user);
+  const clients = new ClientStore(db);
+  const grants = await Promise.all((await grantsOf(db, account.id, flags.client)).map(async (grant) => ({
+    client_id: grant.clientId,
+    client_name: (await clients.find(grant.clientId))?.client_name ?? null,
+    scopes: grant.scopes,
+    created_at: grant.createdAt.toISOString(),
+    expires_at: grant.expiresAt?.toISOString() ?? null,
+  })));
+  grants.sort((a, b) => (a.client_name ?? '').localeCompare(b.client_name ?? '') || a.created_at.localeCompare(b.created_at));
+  const lines = grants.map((g) => `${g.client_id}  ${g.client_name ?? '(deleted client)'}  ${g.scopes.join(' ')}  ${g.created_at}  until ${g.expires_at ?? 'revoked'}`);
+  return { json: grants, text: lines.length ? lines.join('\n') : `${account.username} has allowed no client` };
+}
+
+/** `grants revoke`: the grants go, and with them every access token, refresh token and code they issued. */
+export async function revokeGrants(stores: Stores, flags: GrantFlags & { user: string }): Promise<CommandResult> {
+  const account = await accountNamed(stores.db, flags.user);
+  const revoked = await revokeGrantsOf(stores, account.id, flags.client);
+  const which = flags.client ? ` for ${flags.client}` : '';
+  return { json: { username: account.username, client_id: flags.client ?? null, revoked }, text: `revoked ${revoked} grant(s) of ${account.username}${which}` };
+}
+
+/** Revokes an account's grants (one client's, if given); returns how many. */
+export async function revokeGrantsOf(stores: Stores, accountId: string, clientId?: string): Promise<number> {
+  const grants = await grantsOf(stores.db, accountId, clientId);
+  for (const grant of grants) await revokeGrant(stores, grant.grantId);
+  return grants.length;
+}
