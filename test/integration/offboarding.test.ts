@@ -33,23 +33,18 @@ beforeAll(async () => {
 });
 afterAll(() => gh.close());
 
-/** Opens an authorization request in the browser; signs in if the login page comes (consenting if asked). */
-async function authorize(browser: UserAgent, rp: RelyingParty, username: string, password = `${username}s password`, scope = 'openid offline_access') {
-  const request = await rp.begin({ scope, prompt: 'consent' });
-  let step: Step = await browser.open(request.url);
-  if (step.kind === 'page' && step.html.includes('>Sign in</button>')) step = await browser.submit(step, '/login', { username, password });
-  if (step.kind === 'page' && step.status === 200) step = await browser.submit(step, '/confirm');
-  return { step, finish: () => rp.finish(step.url, request) };
-}
-
+/** Tokens with a refresh token: signs in if the browser has no session yet, and consents. */
 async function signedIn(browser: UserAgent, rp: RelyingParty, username: string) {
-  const { step, finish } = await authorize(browser, rp, username);
+  const request = await rp.begin({ scope: 'openid offline_access', prompt: 'consent' });
+  let step: Step = await browser.open(request.url);
+  if (step.kind === 'page' && step.html.includes('>Sign in</button>')) step = await browser.submit(step, '/login', { username, password: `${username}s password` });
+  step = await browser.submit(step, '/confirm');
   expect(step.kind).toBe('callback');
-  return finish();
+  return rp.finish(step.url, request);
 }
 
-const refresh = (token: string, client: RegisteredClient) =>
-  postForm(`${gh.url}/token`, { grant_type: 'refresh_token', refresh_token: token }, basic(client.client_id, client.client_secret));
+const refresh = (token: string, client: RegisteredClient, issuer = gh.url) =>
+  postForm(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: token }, basic(client.client_id, client.client_secret));
 
 async function userinfoStatus(accessToken: string): Promise<number> {
   const response = await fetch(portal.config.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${accessToken}` } });
@@ -136,4 +131,30 @@ test('grants list --json of an unknown user is a usage error from the real CLI',
   const env = { DATABASE_URL: (gh.config.database as { url: string }).url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
   expect(await gatehouse(['grants', 'list', '--user', 'nobody', '--json'], env)).toMatchObject({ code: 2, stdout: '', stderr: 'gatehouse: no account named nobody\n' });
   expect(await gatehouse(['grants', 'list', '--json'], env)).toMatchObject({ code: 2, stderr: 'gatehouse: usage: gatehouse grants list --user U [--client C]\n' });
+});
+
+describe('without Redis, through the real CLI', () => {
+  let sqlOnly: RunningGatehouse;
+
+  beforeAll(async () => { sqlOnly = await startGatehouse({ database: 'postgres', redis: false }); });
+  afterAll(() => sqlOnly.close());
+
+  test('accounts disable ends the sessions and tokens kept in Postgres', async () => {
+    const db = sqlOnly.services.database.knex;
+    const client = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [PORTAL_CALLBACK], scopes: 'openid offline_access' });
+    const resourceServer = await registerClient(db, { name: 'Course API', kind: 'resource-server' });
+    await createPerson(db, { username: 'dave', password: 'daves password' });
+    const rp = await relyingParty(sqlOnly.url, client, PORTAL_CALLBACK);
+    const browser = new UserAgent(PORTAL_CALLBACK);
+    const tokens = await signedIn(browser, rp, 'dave');
+
+    const env = { DATABASE_URL: (sqlOnly.config.database as { url: string }).url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
+    const run = await gatehouse(['accounts', 'disable', 'dave', '--json'], env);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ username: 'dave', disabled: true, grants_revoked: 1, sessions_ended: 1 });
+
+    expect((await introspect(sqlOnly.url, tokens.access_token, resourceServer)).body).toEqual({ active: false });
+    expect((await refresh(tokens.refresh_token!, client, sqlOnly.url)).body.error).toBe('invalid_grant');
+    expect(page(await browser.open((await rp.begin({ scope: 'openid' })).url)).html).toContain('>Sign in</button>');
+  });
 });
