@@ -36,12 +36,13 @@ export interface GatehouseTarget extends Target {
 }
 
 /**
- * Gatehouse as `npm start` builds it (Postgres + Redis), in this process, over a fresh database
- * and its own Redis prefix, with a server and a resource-server client registered by the CLI's code.
+ * Gatehouse as `npm start` builds it (Postgres + Redis, or Postgres alone), in this process, over
+ * a fresh database and its own Redis prefix, with a server and a resource-server client registered
+ * by the CLI's code.
  */
-export async function startGatehouseTarget(): Promise<GatehouseTarget> {
+export async function startGatehouseTarget({ redis = true } = {}): Promise<GatehouseTarget> {
   // 'error' rather than 'silent': a server_error during the run must be visible.
-  const gh = await startGatehouse({ database: 'postgres', redis: true, env: { LOG_LEVEL: 'error', JANITOR_INTERVAL_SECONDS: '0' } });
+  const gh = await startGatehouse({ database: 'postgres', redis, env: { LOG_LEVEL: 'error', JANITOR_INTERVAL_SECONDS: '0' } });
   const unchecked = await listen();
   const close = async (): Promise<void> => {
     await unchecked.close();

@@ -4,6 +4,7 @@ import { compare, type ComparePlan } from './compare.ts';
 import { clientCredentials, introspection, type Scenario } from './scenarios.ts';
 import { belowTarget, groupCheckReport, table, TARGET_RATIO, type ScenarioResult } from './report.ts';
 import { groupCheckSides } from './group_check.ts';
+import { positive } from './positive_env.ts';
 
 /**
  * Gatehouse (Postgres + Redis) against bare oidc-provider (memory adapter) with the same
@@ -55,14 +56,6 @@ async function main(): Promise<void> {
   } finally {
     await gatehouse.close();
   }
-}
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got ${raw})`);
-  return value;
 }
 
 main().catch((error: unknown) => {
