@@ -20,6 +20,7 @@ import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { securityHeaders } from './security_headers.ts';
+import { observe } from './observe.ts';
 import { serveAsIssuer } from './proxy_headers.ts';
 import { requireMetricsToken } from './metrics_access.ts';
 import { rfcErrorCodes, sayWhenGrantsExpired } from './provider/rfc_errors.ts';
@@ -100,7 +101,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const publicKeys = { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) };
   acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted] });
   const catalogue = scopeCatalogue(config.loginScope);
-  const metrics = createMetrics(provider);
+  const metrics = createMetrics(provider, { knex: db, redis });
   markOutages(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     if (isUnavailable(error)) return;
@@ -110,7 +111,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   // First: every later step, oidc-provider's included, sees the request as one to ISSUER.
   provider.use(serveAsIssuer(provider, config, logger));
   provider.use(securityHeaders);
-  provider.use(observe(metrics));
+  provider.use(observe(metrics, logger));
   provider.use(rfcErrorCodes);
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
@@ -127,6 +128,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
     casSessions,
+    signIn: metrics.signIn,
   })));
   return provider;
 }
@@ -135,18 +137,6 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
 function onlyFor(applies: (ctx: Context) => boolean, router: Router): Middleware {
   const middleware = router.routes() as unknown as Middleware;
   return (ctx, next) => (applies(ctx) ? middleware(ctx, next) : next());
-}
-
-function observe(metrics: Metrics): Middleware {
-  return async (ctx, next) => {
-    const end = metrics.requestDuration.startTimer();
-    try {
-      await next();
-    } finally {
-      const route = (ctx as unknown as KoaContextWithOIDC).oidc?.route ?? (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      end({ route: String(route), method: ctx.method, status: String(ctx.status) });
-    }
-  };
 }
 
 const STYLESHEET = readFileSync(new URL('../public/gatehouse.css', import.meta.url));

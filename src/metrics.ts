@@ -1,14 +1,36 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Provider } from 'oidc-provider';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { isUnavailable } from './storage/errors.ts';
+import type { Knex } from './storage/database.ts';
+import type { Redis } from './storage/redis.ts';
+import { cacheStats } from './ttl_cache.ts';
+
+export type SignInMethod = 'password' | 'cas';
+/** wrong_password covers an unknown username too; refused is a disabled account or a failed CAS ticket. */
+export type SignInOutcome = 'success' | 'wrong_password' | 'locked' | 'refused';
 
 export interface Metrics {
   registry: Registry;
   requestDuration: Histogram<'route' | 'method' | 'status'>;
+  oauthErrors: Counter<'route' | 'error'>;
+  signIn(method: SignInMethod, outcome: SignInOutcome): void;
 }
 
-/** Prometheus metrics: process defaults, HTTP by route, and the provider's grant and error events. */
-export function createMetrics(provider: Provider): Metrics {
+/** What the health gauges read at scrape time. */
+export interface MetricsSources {
+  knex: Knex;
+  redis: Redis | undefined;
+}
+
+/** The request state flag set when an error was counted from its event, so the response is not counted again. */
+export const ERROR_COUNTED = Symbol('gatehouse.errorCounted');
+
+/**
+ * Prometheus metrics: process defaults, HTTP by route, the provider's token and error events,
+ * sign-ins, cache hits, and the pool and Redis as seen at scrape time (collect callbacks: no
+ * cost on the request path).
+ */
+export function createMetrics(provider: Provider, sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
@@ -24,12 +46,86 @@ export function createMetrics(provider: Provider): Metrics {
     labelNames: ['grant_type', 'outcome'] as const,
     registers: [registry],
   });
+  const tokens = new Counter({
+    name: 'gatehouse_tokens_issued_total',
+    help: 'Access and refresh tokens issued, by the grant type that issued them.',
+    labelNames: ['type', 'grant_type'] as const,
+    registers: [registry],
+  });
+  const oauthErrors = new Counter({
+    name: 'gatehouse_oauth_errors_total',
+    help: 'Error answers by route and OAuth error code, as the client received them.',
+    labelNames: ['route', 'error'] as const,
+    registers: [registry],
+  });
+  const signIns = new Counter({
+    name: 'gatehouse_sign_ins_total',
+    help: 'Sign-in attempts by method and outcome (success, wrong_password, locked, refused).',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [registry],
+  });
   const serverErrors = new Counter({ name: 'gatehouse_server_errors_total', help: 'Requests that failed inside Gatehouse.', registers: [registry] });
   provider.on('grant.success', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type), outcome: 'success' }));
   provider.on('grant.error', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), outcome: 'error' }));
+  // A token is "saved" when stored and "issued" when self-contained (a JWT): either way it left.
+  // gty is the grant that issued the token ("authorization_code refresh_token" once refreshed);
+  // client credentials tokens are their own model, without one.
+  const issued = (type: string) => (token: { gty?: string }) => tokens.inc({ type, grant_type: token.gty ?? 'unknown' });
+  const clientCredentials = () => tokens.inc({ type: 'access_token', grant_type: 'client_credentials' });
+  provider.on('access_token.saved', issued('access_token'));
+  provider.on('access_token.issued', issued('access_token'));
+  provider.on('client_credentials.saved', clientCredentials);
+  provider.on('client_credentials.issued', clientCredentials);
+  provider.on('refresh_token.saved', issued('refresh_token'));
+  // Authorization errors mostly leave as a redirect to the client, with no error body for the
+  // response to be counted by (src/observe.ts), so they are counted here.
+  provider.on('authorization.error', (ctx: KoaContextWithOIDC, error: { error?: string }) => {
+    oauthErrors.inc({ route: String(ctx.oidc?.route ?? 'authorization'), error: String(error.error ?? 'unknown') });
+    (ctx.state as Record<symbol, boolean>)[ERROR_COUNTED] = true;
+  });
   // An outage is answered 503 (src/error_pages.ts) and shows in /readyz, not here.
   provider.on('server_error', (_ctx, error: unknown) => {
     if (!isUnavailable(error)) serverErrors.inc();
   });
-  return { registry, requestDuration };
+  healthGauges(registry, sources);
+  return { registry, requestDuration, oauthErrors, signIn: (method, outcome) => signIns.inc({ method, outcome }) };
+}
+
+function healthGauges(registry: Registry, { knex, redis }: MetricsSources): void {
+  // tarn's pool, which knex keeps on its client.
+  const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  new Gauge({
+    name: 'gatehouse_db_pool_connections',
+    help: 'Database pool connections: used, free, and requests waiting for one (pending).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: 'used' }, pool?.numUsed() ?? 0);
+      this.set({ state: 'free' }, pool?.numFree() ?? 0);
+      this.set({ state: 'pending' }, pool?.numPendingAcquires() ?? 0);
+    },
+  });
+  if (redis) {
+    new Gauge({
+      name: 'gatehouse_redis_up',
+      help: '1 while the Redis connection is ready, 0 while it is down or reconnecting.',
+      registers: [registry],
+      collect() {
+        this.set(redis.status === 'ready' ? 1 : 0);
+      },
+    });
+  }
+  new Counter({
+    name: 'gatehouse_cache_requests_total',
+    help: 'Lookups in the in-process caches (clients, groups, enterprise scopes, usernames) by cache and result (hit or miss).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [cache, counts] of cacheStats()) {
+        this.inc({ cache, result: 'hit' }, counts.hits);
+        this.inc({ cache, result: 'miss' }, counts.misses);
+      }
+    },
+  });
 }

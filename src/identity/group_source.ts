@@ -17,6 +17,6 @@ export function dbGroupSource(db: Knex): GroupSource {
 /** The configured source behind a cache of GROUP_CACHE_SECONDS: membership is live to within that. */
 export function groupSource(config: Config, db: Knex): GroupSource {
   const source = config.groups.kind === 'grouper' ? grouperGroupSource(config.groups.grouperUrl) : dbGroupSource(db);
-  const cache = new TtlCache<string[]>(config.groupCacheSeconds);
+  const cache = new TtlCache<string[]>('groups', config.groupCacheSeconds);
   return { groupsOf: (username) => cache.get(username, () => source.groupsOf(username)) };
 }

@@ -15,6 +15,7 @@ import { renderInteractionPage, safeLogoUri } from './pages.ts';
 import type { LoginLimits } from './login_limits.ts';
 import type { CasSessions } from '../storage/cas_sessions.ts';
 import { casLogout } from './cas_logout.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -28,6 +29,8 @@ export interface InteractionDeps {
   csrfKey: string;
   /** CAS service ticket -> session, for CAS single logout. */
   casSessions: CasSessions;
+  /** Counts a sign-in outcome for /metrics. */
+  signIn: Metrics['signIn'];
 }
 
 // Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
@@ -63,6 +66,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     // Counted as a failure before the password is checked, so parallel guesses cannot outrun the count.
     const attempt = await deps.limits.reserve(username, ctx.ip);
     if (attempt.retryAfter > 0) {
+      deps.signIn('password', 'locked');
       const wait = attempt.retryAfter;
       ctx.set('Retry-After', String(wait));
       return showLogin(ctx, deps, details, client.clientName, {
@@ -75,10 +79,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const valid = await verifyPassword(account?.source === 'local' ? account.passwordHash : undefined, password);
     // A disabled account is told nothing more than a wrong password is (no hint it exists).
     if (!account || !valid || account.disabledAt) {
+      deps.signIn('password', account && valid ? 'refused' : 'wrong_password');
       deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
       return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
     }
     await Promise.all([attempt.succeeded(), deps.accounts.recordLocalLogin(account.id)]);
+    deps.signIn('password', 'success');
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
   });
 
@@ -89,10 +95,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (typeof ticket !== 'string' || !ticket) throw new errors.InvalidRequest('CAS returned no ticket');
     const validation = await casValidateTicket(config.identity.casUrl, ticket, casService(config, details.uid));
     if (!validation.ok) {
+      deps.signIn('cas', 'refused');
       deps.logger.warn({ event: 'cas.failed', code: validation.code, description: validation.description }, 'CAS ticket validation failed');
       throw new errors.AccessDenied(`CAS sign-in failed (${validation.code})`);
     }
     const account = await deps.accounts.recordCasLogin(validation.user, casIdentity(validation.attributes));
+    deps.signIn('cas', account.disabledAt ? 'refused' : 'success');
     if (account.disabledAt) throw new errors.AccessDenied('this account may not sign in here');
     // The ticket rides along until the session exists (rememberCasSessions), for single logout.
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'], casTicket: ticket } });

@@ -30,14 +30,14 @@ export class ScopeService {
   readonly #accounts: AccountStore;
   readonly #groups: GroupSource;
   readonly #enterprise: TtlCache<ReadonlyMap<string, EnterpriseScope>>;
-  readonly #usernames = new TtlCache<string | undefined>(300);
+  readonly #usernames = new TtlCache<string | undefined>('usernames', 300);
 
   constructor(db: Knex, config: Config, accounts: AccountStore, groups: GroupSource) {
     this.#db = db;
     this.#config = config;
     this.#accounts = accounts;
     this.#groups = groups;
-    this.#enterprise = new TtlCache(config.groupCacheSeconds);
+    this.#enterprise = new TtlCache('enterprise_scopes', config.groupCacheSeconds);
   }
 
   enterpriseScopes(): Promise<ReadonlyMap<string, EnterpriseScope>> {

@@ -77,7 +77,7 @@ export class ClientCache {
    * objects belong to its own Client class and must not be handed to another provider.
    */
   partition<T>(): (clientId: string, load: () => Promise<T>) => Promise<T> {
-    const entries = new TtlCache<T>(ClientCache.MAX_AGE_SECONDS);
+    const entries = new TtlCache<T>('clients', ClientCache.MAX_AGE_SECONDS);
     this.#partitions.add(entries as TtlCache<unknown>);
     return (clientId, load) => (this.#listening ? entries.get(clientId, load) : load());
   }

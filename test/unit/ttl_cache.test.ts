@@ -6,7 +6,7 @@ const counter = () => {
 };
 
 test('concurrent misses for one key share one lookup, and the answer is kept', async () => {
-  const cache = new TtlCache<number>(60);
+  const cache = new TtlCache<number>('test', 60);
   const source = counter();
   expect(await Promise.all([cache.get('k', source.load), cache.get('k', source.load)])).toEqual([1, 1]);
   expect(await cache.get('k', source.load)).toBe(1);
@@ -14,13 +14,13 @@ test('concurrent misses for one key share one lookup, and the answer is kept', a
 });
 
 test('a failed lookup is not kept: the next get asks again', async () => {
-  const cache = new TtlCache<number>(60);
+  const cache = new TtlCache<number>('test', 60);
   await expect(cache.get('k', async () => { throw new Error('down'); })).rejects.toThrow('down');
   expect(await cache.get('k', async () => 2)).toBe(2);
 });
 
 test('a forgotten lookup that fails later does not evict the answer loaded after it', async () => {
-  const cache = new TtlCache<number>(60);
+  const cache = new TtlCache<number>('test', 60);
   let fail!: (error: Error) => void;
   const stale = cache.get('k', () => new Promise<number>((_resolve, reject) => { fail = reject; }));
   cache.forget('k');
@@ -31,7 +31,7 @@ test('a forgotten lookup that fails later does not evict the answer loaded after
 });
 
 test('a time-to-live of 0 caches nothing', async () => {
-  const cache = new TtlCache<number>(0);
+  const cache = new TtlCache<number>('test', 0);
   const source = counter();
   await cache.get('k', source.load);
   await cache.get('k', source.load);
@@ -39,7 +39,7 @@ test('a time-to-live of 0 caches nothing', async () => {
 });
 
 test('at the size limit the oldest entry makes room', async () => {
-  const cache = new TtlCache<string>(60, 2);
+  const cache = new TtlCache<string>('test', 60, 2);
   await cache.get('a', async () => 'a1');
   await cache.get('b', async () => 'b1');
   await cache.get('c', async () => 'c1');
