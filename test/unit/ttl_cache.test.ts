@@ -1,4 +1,4 @@
-import { TtlCache } from '../../src/ttl_cache.ts';
+import { TtlCache, cacheStats } from '../../src/ttl_cache.ts';
 
 const counter = () => {
   let calls = 0;
@@ -45,4 +45,19 @@ test('at the size limit the oldest entry makes room', async () => {
   await cache.get('c', async () => 'c1');
   expect(await cache.get('a', async () => 'a2')).toBe('a2');
   expect(await cache.get('c', async () => 'c2')).toBe('c1');
+});
+
+test('hits and misses are counted by cache name, across instances of one name, for /metrics', async () => {
+  const first = new TtlCache<number>('counted', 60);
+  const second = new TtlCache<number>('counted', 60);
+  const uncached = new TtlCache<number>('counted-uncached', 0);
+  const source = counter();
+  // A get that joins a lookup in flight is a hit: it causes no lookup of its own.
+  await Promise.all([first.get('k', source.load), first.get('k', source.load)]);
+  await first.get('k', source.load);
+  await second.get('k', source.load);
+  await uncached.get('k', source.load);
+  await uncached.get('k', source.load);
+  expect(cacheStats().get('counted')).toEqual({ hits: 2, misses: 2 });
+  expect(cacheStats().get('counted-uncached')).toEqual({ hits: 0, misses: 2 });
 });
