@@ -8,8 +8,8 @@ import type { Logger } from './log.ts';
 import type { Database, Knex } from './storage/database.ts';
 import type { Redis } from './storage/redis.ts';
 import type { ClientCache } from './storage/client_changes.ts';
-import { loadSigningKeys, newestKid, publicJwk } from './storage/signing_keys.ts';
-import type { JWK } from 'jose';
+import { KEY_CHANGES_CHANNEL, loadSigningKeys } from './storage/signing_keys.ts';
+import { PUBLISHED_AFTER_RETIREMENT_SECONDS, SigningKeyRing } from './provider/signing_key_ring.ts';
 import { loadCookieKeys } from './storage/settings.ts';
 import { keyEncryptionKeyFor } from './key_encryption_key.ts';
 import { providerConfiguration, type ProviderStorage } from './provider/configuration.ts';
@@ -59,7 +59,7 @@ export interface ConfiguredProvider {
   accounts: AccountStore;
   scopeService: ScopeService;
   cookieKeys: string[];
-  keys: { main: JWK[]; restricted: JWK[] };
+  keys: SigningKeyRing;
 }
 
 /**
@@ -73,22 +73,27 @@ export async function configureProvider(config: Config, db: Knex, storage: Provi
   const accounts = new AccountStore(db);
   const groups = groupSource(config, db);
   const scopeService = new ScopeService(db, config, accounts, groups);
-  const [main, restricted] = await Promise.all([loadSigningKeys(db, 'main', kek), loadSigningKeys(db, 'restricted', kek)]);
+  const keys = await SigningKeyRing.open(async () => ({
+    main: await loadSigningKeys(db, 'main', kek, PUBLISHED_AFTER_RETIREMENT_SECONDS),
+    restricted: await loadSigningKeys(db, 'restricted', kek, PUBLISHED_AFTER_RETIREMENT_SECONDS),
+  }));
   const provider = new Provider(issuer, providerConfiguration({
     issuer,
     storage,
     db,
-    // Main keys first: oidc-provider signs id_tokens with the first key of an algorithm.
-    signingKeys: [...main, ...restricted],
+    signingKeys: keys.keystore(),
     cookieKeys,
     scopes: [...OIDC_SCOPES],
     findAccount: findAccount(accounts, groups),
     scopeService,
-    accessTokenKeys: { mainKid: newestKid(main, 'RS256'), restrictedKid: newestKid(restricted, 'RS256') },
+    accessTokenKeys: {
+      get mainKid() { return keys.signing('main', 'RS256').kid; },
+      get restrictedKid() { return keys.signing('restricted', 'RS256').kid; },
+    },
   }));
   useHashedClientSecrets(provider);
   revokeGrantOnConcurrentReuse(provider);
-  return { provider, accounts, scopeService, cookieKeys, keys: { main, restricted } };
+  return { provider, accounts, scopeService, cookieKeys, keys };
 }
 
 /** The provider with Gatehouse's own routes and middleware in front of it: one koa app. */
@@ -98,8 +103,9 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const redisPrefix = deps.redisPrefix ?? 'gatehouse:';
   const { provider, accounts, scopeService, cookieKeys, keys } = await configureProvider(config, db, { adapter: adapterFactory({ db, redis, redisPrefix }) });
   cacheClientFind(provider, deps.clientCache);
-  const publicKeys = { main: keys.main.map(publicJwk), restricted: keys.restricted.map(publicJwk) };
-  acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: [...publicKeys.main, ...publicKeys.restricted] });
+  // A rotation by the CLI reaches every instance; a reconnect reloads too, in case one was missed.
+  await deps.clientCache.onNotify(KEY_CHANGES_CHANNEL, () => keys.reload().catch((err: unknown) => logger.error({ err }, 'reloading signing keys failed')));
+  acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: () => [...keys.published('main'), ...keys.published('restricted')] });
   const catalogue = scopeCatalogue(config.loginScope);
   const metrics = createMetrics(provider, { knex: db, redis });
   markOutages(provider);
@@ -118,7 +124,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
-  provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, publicKeys)));
+  provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, keys)));
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,
@@ -142,17 +148,17 @@ function onlyFor(applies: (ctx: Context) => boolean, router: Router): Middleware
 const STYLESHEET = readFileSync(new URL('../public/gatehouse.css', import.meta.url));
 const ICON = readFileSync(new URL('../public/favicon.svg', import.meta.url));
 
-function ownRoutes(deps: AppDeps, metrics: Metrics, jwks: { main: JWK[]; restricted: JWK[] }): Router {
+function ownRoutes(deps: AppDeps, metrics: Metrics, keys: SigningKeyRing): Router {
   const router = new Router();
   // Served here rather than by oidc-provider, whose keystore also holds the restricted keys:
   // /jwks must never contain them, or every resource server would accept restricted tokens.
   router.get('/jwks', anyOrigin, (ctx) => {
     ctx.type = 'application/jwk-set+json; charset=utf-8';
-    ctx.body = { keys: jwks.main };
+    ctx.body = { keys: keys.published('main') };
   });
   router.get('/jwks/restricted', anyOrigin, (ctx) => {
     ctx.type = 'application/jwk-set+json; charset=utf-8';
-    ctx.body = { keys: jwks.restricted };
+    ctx.body = { keys: keys.published('restricted') };
   });
   router.options(['/jwks', '/jwks/restricted'], anyOrigin);
   // Browsers ask for /favicon.ico on every page whatever the page links; an SVG answers both.

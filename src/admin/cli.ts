@@ -4,7 +4,8 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { listEnterpriseScopes, loadScopeCatalogue } from '../storage/enterprise_scopes.ts';
 import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
-import { listSigningKeys, rotateSigningKeys, type SigningKeyInfo } from '../storage/signing_keys.ts';
+import { listSigningKeys, rotateSigningKeys } from '../storage/signing_keys.ts';
+import { keyListing, rotationResult } from './key_listing.ts';
 import { janitorCommand } from './janitor_command.ts';
 import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
 import { reencryptKeys } from './key_commands.ts';
@@ -36,7 +37,7 @@ const USAGE = `usage: gatehouse <command> [--json]
   groups add-member GROUP USERNAME | remove-member GROUP USERNAME | list
   scopes define NAME --group G --description TEXT   an enterprise scope (the login scope too)
   scopes list
-  keys list | rotate [--restricted]         signing keys (a rotation takes effect at restart)
+  keys list | rotate [--restricted]         signing keys and their state; rotate publishes a new key that signs after KEY_ACTIVATION_DELAY_SECONDS
   keys re-encrypt --new-key-file PATH       seal the stored keys under the key-encryption key in PATH
   janitor [--batch-size N] [--limit N]      delete expired rows, N at a time (--limit: at most N per table)
 
@@ -130,11 +131,12 @@ const COMMANDS: Record<string, Command> = {
   },
   'keys list': (args) => {
     parseArgs({ args });
-    return async ({ db }) => keysResult(await listSigningKeys(db));
+    return async ({ db }) => keyListing(await listSigningKeys(db));
   },
   'keys rotate': (args) => {
     const { values } = parseArgs({ args, options: { restricted: { type: 'boolean' } } });
-    return async ({ db, config }) => keysResult(await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main', await keyEncryptionKeyFor(config)));
+    return async ({ db, config }) => rotationResult(
+      await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main', await keyEncryptionKeyFor(config), config.keyActivationDelaySeconds));
   },
   'keys re-encrypt': (args) => {
     const { values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true });
@@ -144,13 +146,6 @@ const COMMANDS: Record<string, Command> = {
   },
   janitor: janitorCommand,
 };
-
-function keysResult(keys: SigningKeyInfo[]): CommandResult {
-  return {
-    json: keys,
-    text: keys.map((k) => `${k.kid}  ${k.purpose.padEnd(10)}  ${k.alg}  ${k.createdAt.toISOString()}${k.retiredAt ? `  retired ${k.retiredAt.toISOString()}` : ''}`).join('\n'),
-  };
-}
 
 function grantFlags(args: string[], usage: string): GrantFlags & { user: string } {
   const { values } = parseArgs({ args, options: GRANT_FLAG_OPTIONS, strict: true });

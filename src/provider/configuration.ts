@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AdapterFactory, Client, ClientMetadata, Configuration, FindAccount, JWK, KoaContextWithOIDC, SigningAlgorithm } from 'oidc-provider';
+import type { AdapterFactory, Client, ClientMetadata, Configuration, ExternalSigningKey, FindAccount, JWK, KoaContextWithOIDC, SigningAlgorithm } from 'oidc-provider';
 import { EXTRA_CLIENT_METADATA } from '../policy/client_kinds.ts';
 import { SCOPE_CLAIMS } from '../policy/claims.ts';
 import { latestGrantId } from '../storage/grants.ts';
@@ -24,7 +24,7 @@ export interface ProviderInputs {
   storage: ProviderStorage;
   /** The database of accounts' grants, where consent given in an earlier session is found. */
   db: Knex;
-  signingKeys: JWK[];
+  signingKeys: ReadonlyArray<JWK | ExternalSigningKey>;
   cookieKeys: string[];
   /** The OIDC scopes (claims and refresh); every other scope is the resource's, decided by the policy. */
   scopes: string[];
@@ -66,6 +66,8 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
     // the discovery table in the README's Endpoints section lists what is on (protocol_surface.test.ts).
     features: {
       devInteractions: { enabled: false },
+      // Keys are external so that a rotation takes effect without rebuilding the provider (signing_key_ring.ts).
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       userinfo: { enabled: true },
       // DPoP (RFC 9449), optional: a client that holds a key binds its tokens to it, so a token
       // stolen from a SPA's storage or a log is useless alone. Proofs are single use across

@@ -4,10 +4,10 @@ import { parseScope } from '../policy/requested_scopes.ts';
 import { policyClient, type ScopeService } from './scope_service.ts';
 import { TTL } from './ttl.ts';
 
-/** The signing keys a JWT access token may use: the main key, or the restricted one. */
+/** The signing keys a JWT access token may use now: the main key, or the restricted one. */
 export interface AccessTokenKeys {
-  mainKid: string;
-  restrictedKid: string;
+  readonly mainKid: string;
+  readonly restrictedKid: string;
 }
 
 interface TokenEntity {
@@ -56,7 +56,8 @@ export function resourceIndicators(issuer: string, scopes: ScopeService, keys: A
         accessTokenTTL: flow === 'client_credentials' ? TTL.ClientCredentials : TTL.AccessToken,
         accessTokenFormat: jwt ? 'jwt' : 'opaque',
         // Restricted applications' tokens are signed with a key only scope-enforcing servers trust.
-        ...(jwt ? { jwt: { sign: { alg: 'RS256', kid: restricted === true ? keys.restrictedKid : keys.mainKid } } } : {}),
+        // Read when the token is signed, not now: a rotation's key may become active in between.
+        ...(jwt ? { jwt: { sign: { alg: 'RS256', get kid() { return restricted === true ? keys.restrictedKid : keys.mainKid; } } } } : {}),
       };
     },
   };

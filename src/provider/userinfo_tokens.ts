@@ -20,8 +20,8 @@ export function nameGrantInJwt(_ctx: KoaContextWithOIDC, token: object, jwt: JWT
 
 export interface UserinfoTokenSources {
   issuer: string;
-  /** Every public key an access token may be signed with (main and restricted). */
-  publicKeys: JWK[];
+  /** Every public key an access token may be signed with now (main and restricted): they change at a rotation. */
+  publicKeys: () => JWK[];
 }
 
 /**
@@ -37,9 +37,8 @@ export interface UserinfoTokenSources {
 export function acceptIssuerTokensAtUserinfo(provider: Provider, sources: UserinfoTokenSources): void {
   const AccessToken = provider.AccessToken;
   const find = AccessToken.find.bind(AccessToken);
-  const keySet = createLocalJWKSet({ keys: sources.publicKeys });
   const fromJwt = async (value: string): Promise<AccessToken | undefined> => {
-    const verified = await jwtVerify(value, keySet, { issuer: sources.issuer, audience: sources.issuer, typ: 'at+jwt' }).catch(() => undefined);
+    const verified = await jwtVerify(value, createLocalJWKSet({ keys: sources.publicKeys() }), { issuer: sources.issuer, audience: sources.issuer, typ: 'at+jwt' }).catch(() => undefined);
     const { sub, client_id: clientId, scope, jti, iat, exp, cnf, [GRANT_CLAIM]: grantId } = (verified?.payload ?? {}) as Record<string, unknown> & { cnf?: Record<string, string> };
     if (typeof sub !== 'string' || typeof clientId !== 'string' || typeof grantId !== 'string' || sub === clientId) return undefined;
     const binding = { jkt: cnf?.jkt, 'x5t#S256': cnf?.['x5t#S256'] };

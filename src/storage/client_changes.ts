@@ -29,6 +29,7 @@ export class ClientCache {
   #listening = false;
   #listener: pg.Client | undefined;
   #closed = false;
+  readonly #subscribers = new Map<string, () => void>();
 
   /**
    * Starts listening on a dedicated connection, re-established with backoff when it drops.
@@ -56,20 +57,33 @@ export class ClientCache {
       client.on('error', drop);
       client.on('end', drop);
       client.on('notification', (message) => {
+        this.#subscribers.get(message.channel)?.();
         if (message.channel !== CLIENT_CHANGES_CHANNEL || !message.payload) return;
         for (const entries of this.#partitions) entries.forget(message.payload);
       });
       try {
         await client.connect();
         await client.query(`LISTEN ${CLIENT_CHANGES_CHANNEL}`);
+        for (const channel of this.#subscribers.keys()) await client.query(`LISTEN ${channel}`);
         if (dropped) return;
         this.#listening = true;
         delayMs = 100;
+        // Whatever was announced while the connection was down is picked up now.
+        for (const changed of this.#subscribers.values()) changed();
       } catch {
         drop();
       }
     };
     await connect();
+  }
+
+  /**
+   * Calls `changed` on each notification on another channel, and after each reconnect. The
+   * listening connection is shared: one per instance, whatever it listens for.
+   */
+  async onNotify(channel: string, changed: () => void): Promise<void> {
+    this.#subscribers.set(channel, changed);
+    if (this.#listening) await this.#listener?.query(`LISTEN ${channel}`).catch(() => {});
   }
 
   /**

@@ -193,13 +193,24 @@ describe('scopes and keys', () => {
     expect(await gatehouse(args, env)).toEqual({ code: 2, stdout: '', stderr });
   });
 
-  test('keys rotate --restricted replaces the restricted signing keys and leaves the main ones', async () => {
-    const before = JSON.parse((await gatehouse(['keys', 'list', '--json'], env)).stdout) as { kid: string; purpose: string; retiredAt: string | null }[];
-    const rotated = JSON.parse((await gatehouse(['keys', 'rotate', '--restricted', '--json'], env)).stdout) as typeof before;
-    const active = (keys: typeof before, purpose: string) => keys.filter((k) => k.purpose === purpose && !k.retiredAt).map((k) => k.kid).sort();
-    expect(active(rotated, 'main')).toEqual(active(before, 'main'));
-    const newRestricted = active(rotated, 'restricted').filter((kid) => !active(before, 'restricted').includes(kid));
-    expect(newRestricted).toHaveLength(2);
+  test('keys rotate --restricted adds restricted signing keys, the next ones waiting for activation, and leaves the main ones', async () => {
+    type Rotated = { kid: string; purpose: string; activates_at: string }[];
+    const rotate = async () => JSON.parse((await gatehouse(['keys', 'rotate', '--restricted', '--json'], env)).stdout) as Rotated;
+    const states = async () => {
+      const listed = JSON.parse((await gatehouse(['keys', 'list', '--json'], env)).stdout) as { kid: string; purpose: string; state: string }[];
+      return { listed, of: (keys: Rotated) => keys.map((k) => listed.find((l) => l.kid === k.kid)!.state) };
+    };
+    // No restricted key yet (no server has started): the first ones have nothing to wait for.
+    const first = await rotate();
+    expect(first.map((k) => k.purpose)).toEqual(['restricted', 'restricted']);
+    expect((await states()).of(first)).toEqual(['active', 'active']);
+    const next = await rotate();
+    expect(next.every((k) => Date.parse(k.activates_at) > Date.now())).toBe(true);
+    const { listed: after, of } = await states();
+    expect(of(next)).toEqual(['next', 'next']);
+    // The keys they succeed keep signing until the new ones activate.
+    expect(of(first)).toEqual(['active', 'active']);
+    expect(after.filter((k) => k.purpose === 'main')).toEqual([]);
   });
 });
 
