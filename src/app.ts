@@ -10,6 +10,7 @@ import type { Redis } from './storage/redis.ts';
 import type { ClientCache } from './storage/client_changes.ts';
 import { KEY_CHANGES_CHANNEL, loadSigningKeys } from './storage/signing_keys.ts';
 import { PUBLISHED_AFTER_RETIREMENT_SECONDS, SigningKeyRing } from './provider/signing_key_ring.ts';
+import { acceptHintsFromEarlierKeys } from './provider/id_token_hints.ts';
 import { loadCookieKeys } from './storage/settings.ts';
 import { keyEncryptionKeyFor } from './key_encryption_key.ts';
 import { providerConfiguration, type ProviderStorage } from './provider/configuration.ts';
@@ -93,6 +94,7 @@ export async function configureProvider(config: Config, db: Knex, storage: Provi
   }));
   useHashedClientSecrets(provider);
   revokeGrantOnConcurrentReuse(provider);
+  acceptHintsFromEarlierKeys(provider, keys);
   return { provider, accounts, scopeService, cookieKeys, keys };
 }
 

@@ -63,6 +63,11 @@ export class SigningKeyRing {
   byKid(kid: string): HeldKey | undefined {
     return [...this.#keys.main, ...this.#keys.restricted].find((k) => k.kid === kid);
   }
+
+  /** A main key by kid, retired ones included: id_tokens are signed with main keys. */
+  mainKey(kid: string): HeldKey | undefined {
+    return this.#keys.main.find((k) => k.kid === kid);
+  }
 }
 
 class CurrentKey extends ExternalSigningKey {

@@ -114,4 +114,13 @@ test('tokens signed before, during and after a rotation verify against the JWKS 
   expect(retired.map((key) => key.state)).toEqual(['retired', 'retired']);
   expect(retired.every((key) => key.published_until !== null)).toBe(true);
   expect(states.filter((key) => created.some((c) => c.kid === key.kid)).map((key) => key.state)).toEqual(['active', 'active', 'active', 'active']);
+
+  // An application signing the person out names an id_token from before the rotation: still
+  // honoured (this browser has no session left, so the logout goes straight on to its confirmation).
+  const logout = await fetch(`${a.url}/session/end?${new URLSearchParams({ id_token_hint: before.tokens.idToken, client_id: web.client_id })}`, { headers: { accept: 'text/html' } });
+  expect(logout.status).toBe(200);
+  expect(await logout.text()).toContain(`action="${a.url}/session/end/confirm"`);
+  const forged = `${before.tokens.idToken.split('.').slice(0, 2).join('.')}.${'A'.repeat(86)}`;
+  const refused = await fetch(`${a.url}/session/end?${new URLSearchParams({ id_token_hint: forged, client_id: web.client_id })}`, { headers: { accept: 'text/html' } });
+  expect(refused.status).toBe(400);
 });
