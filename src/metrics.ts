@@ -65,8 +65,8 @@ export function createMetrics(provider: Provider, sources: MetricsSources): Metr
     registers: [registry],
   });
   const serverErrors = new Counter({ name: 'gatehouse_server_errors_total', help: 'Requests that failed inside Gatehouse.', registers: [registry] });
-  provider.on('grant.success', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type), outcome: 'success' }));
-  provider.on('grant.error', (ctx) => grants.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown'), outcome: 'error' }));
+  provider.on('grant.success', (ctx) => grants.inc({ grant_type: grantTypeLabel(ctx.oidc.params?.grant_type), outcome: 'success' }));
+  provider.on('grant.error', (ctx) => grants.inc({ grant_type: grantTypeLabel(ctx.oidc.params?.grant_type), outcome: 'error' }));
   // A token is "saved" when stored and "issued" when self-contained (a JWT): either way it left.
   // gty is the grant that issued the token ("authorization_code refresh_token" once refreshed);
   // client credentials tokens are their own model, without one.
@@ -89,6 +89,15 @@ export function createMetrics(provider: Provider, sources: MetricsSources): Metr
   });
   healthGauges(registry, sources);
   return { registry, requestDuration, oauthErrors, signIn: (method, outcome) => signIns.inc({ method, outcome }) };
+}
+
+// The grant types Gatehouse serves (src/policy/client_kinds.ts). Any other value a client sends
+// is one label, "other": a label per value sent would let anyone grow the registry without bound.
+const GRANT_TYPES: ReadonlySet<unknown> = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
+
+function grantTypeLabel(grantType: unknown): string {
+  if (grantType === undefined) return 'none';
+  return GRANT_TYPES.has(grantType) ? String(grantType) : 'other';
 }
 
 function healthGauges(registry: Registry, { knex, redis }: MetricsSources): void {

@@ -74,6 +74,16 @@ describe('access log and /metrics after real traffic', () => {
     expect(sample(metrics, 'gatehouse_tokens_issued_total', { type: 'access_token', grant_type: 'authorization_code' })).toBe(1);
   });
 
+  test('grant types a client makes up are one label, so no one can grow the metrics without bound', async () => {
+    const invented = ['password-please', 'urn:x:1', 'x'.repeat(200)];
+    for (const grantType of invented) {
+      expect((await clientCredentials(gh.url, server, { grant_type: grantType })).body.error).toBe('unsupported_grant_type');
+    }
+    const text = (await toJson(await fetch(`${gh.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }))).text;
+    for (const grantType of invented) expect(text).not.toContain(grantType);
+    expect(sample(samples(text), 'gatehouse_grants_total', { grant_type: 'other', outcome: 'error' })).toBe(3);
+  });
+
   test('a refused client counts as invalid_client at the token endpoint', () => {
     expect(sample(metrics, 'gatehouse_oauth_errors_total', { route: 'token', error: 'invalid_client' })).toBe(1);
   });
