@@ -88,21 +88,33 @@ export function createLoginLimits(stores: { db: Knex; redis?: Redis | undefined;
   };
 }
 
-/** Takes one point from each limit of a stage (recorded in `taken`); answers the longest wait of those used up, or 0. */
+/**
+ * Takes one point from each limit of a stage in turn, shortest window first (recorded in
+ * `taken`), and stops at the first one used up: answers its wait, or 0. In turn, not at once:
+ * an attempt the 5-minute limit refuses must not count, even for a moment, against the hour's,
+ * or parallel guesses would push a permitted attempt over a longer limit.
+ */
 async function take(stage: Limit[], taken: Limit[]): Promise<number> {
-  const results = await Promise.allSettled(stage.map((limit) => limit.limiter.consume(limit.key)));
-  let wait = 0;
-  results.forEach((result, i) => {
-    // A refusal took its point too (it is counted past the limit), so it is given back with the rest.
-    if (result.status === 'fulfilled' || result.reason instanceof RateLimiterRes) taken.push(stage[i]!);
-    if (result.status === 'rejected' && result.reason instanceof RateLimiterRes) wait = Math.max(wait, Math.ceil(result.reason.msBeforeNext / 1000), 1);
-  });
-  const failure = results.find((result) => result.status === 'rejected' && !(result.reason instanceof RateLimiterRes));
-  if (failure) {
-    await giveBack(taken).catch(() => {});
-    throw (failure as PromiseRejectedResult).reason;
+  for (const [i, limit] of stage.entries()) {
+    try {
+      await limit.limiter.consume(limit.key);
+      taken.push(limit);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) {
+        await giveBack(taken).catch(() => {});
+        throw error;
+      }
+      // A refusal took its point too (it is counted past the limit), so it is given back with the rest.
+      taken.push(limit);
+      // The wait is the longest of this limit and the longer ones already used up, which are read, not counted.
+      const longer = await Promise.all(stage.slice(i + 1).map(async (next) => {
+        const state = await next.limiter.get(next.key);
+        return state && state.consumedPoints >= next.limiter.points ? state.msBeforeNext : 0;
+      }));
+      return Math.max(Math.ceil(Math.max(error.msBeforeNext, ...longer) / 1000), 1);
+    }
   }
-  return wait;
+  return 0;
 }
 
 async function giveBack(limits: Limit[]): Promise<void> {
