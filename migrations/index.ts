@@ -7,6 +7,7 @@ import * as tokenDigests from './20261130010000_token_digests.ts';
 import * as accountDisabled from './20261130020000_account_disabled.ts';
 import * as rateLimitsExpireIndex from './20261130061500_rate_limits_expire_index.ts';
 import * as keyActivation from './20261130064000_key_activation.ts';
+import * as auditEvents from './20261130080000_audit_events.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130020000_account_disabled': accountDisabled,
   '20261130061500_rate_limits_expire_index': rateLimitsExpireIndex,
   '20261130064000_key_activation': keyActivation,
+  '20261130080000_audit_events': auditEvents,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

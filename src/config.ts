@@ -62,6 +62,11 @@ const schema = z.object({
    */
   KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(0).max(30 * 86400).default(3600),
   /**
+   * Days an audit event is kept before the janitor removes it; 0 keeps them for ever. 400 covers
+   * a yearly access review with a month to spare.
+   */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36500).default(400),
+  /**
    * The proxies in front of Gatehouse whose X-Forwarded-For entries are believed: none (false),
    * how many there are (a number; true is 1), or their addresses and CIDR ranges. The client
    * address is the rightmost entry they did not add: an entry a client wrote is never it.
@@ -111,6 +116,7 @@ export interface Config {
   janitorIntervalSeconds: number;
   shutdownDrainSeconds: number;
   keyActivationDelaySeconds: number;
+  auditRetentionDays: number;
   trustProxy: TrustProxy;
   metricsToken: string | undefined;
   /** The operator's key-encryption key, if given (see src/key_encryption_key.ts for the embedded default). */
@@ -167,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     janitorIntervalSeconds: e.JANITOR_INTERVAL_SECONDS,
     shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     keyActivationDelaySeconds: e.KEY_ACTIVATION_DELAY_SECONDS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY ? parseKeyEncryptionKey(e.KEY_ENCRYPTION_KEY) : e.KEY_ENCRYPTION_KEY_FILE ? readKeyFile(e.KEY_ENCRYPTION_KEY_FILE) : undefined,
@@ -193,6 +200,7 @@ const ACCEPTS: Record<string, string> = {
   JANITOR_INTERVAL_SECONDS: 'an integer number of seconds, 0 to disable',
   SHUTDOWN_DRAIN_SECONDS: 'an integer number of seconds from 0 to 300',
   KEY_ACTIVATION_DELAY_SECONDS: 'an integer number of seconds from 0 to 2592000',
+  AUDIT_RETENTION_DAYS: 'an integer number of days from 0 (keep for ever) to 36500',
   TRUST_PROXY: 'false, the number of proxies in front (true is 1), or a comma-separated list of their addresses or CIDR ranges, e.g. 10.0.0.0/8,::1',
   METRICS_TOKEN: 'a token of 32 or more printable characters without spaces, e.g. from openssl rand -hex 32',
   KEY_ENCRYPTION_KEY: '32 random bytes in base64, e.g. from openssl rand -base64 32',

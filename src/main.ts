@@ -18,7 +18,10 @@ const IN_FLIGHT_LIMIT_MS = 10_000;
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const services = await openServices(config, { warn: (message) => logger.warn({ knex: String(message) }, 'database') });
+  const services = await openServices(config, {
+    warn: (message) => logger.warn({ knex: String(message) }, 'database'),
+    error: (fields, message) => logger.error(fields, message),
+  });
   let draining = false;
   const provider = await createApp({ config, logger, ...services, draining: () => draining });
   const server = createServer(provider.callback());
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
 
   const janitor = config.janitorIntervalSeconds > 0
     ? setInterval(() => {
-      runJanitor(services.database.knex).then(
+      runJanitor(services.database.knex, { auditRetentionDays: config.auditRetentionDays }).then(
         (result) => logger.info(result, 'janitor removed expired rows'),
         (error: unknown) => logger.warn({ err: error }, 'janitor failed'),
       );

@@ -7,6 +7,7 @@ import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys } from '../storage/signing_keys.ts';
 import { keyListing, rotationResult } from './key_listing.ts';
 import { janitorCommand } from './janitor_command.ts';
+import { AUDIT_USAGE, auditCommand } from './audit_command.ts';
 import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
 import { reencryptKeys } from './key_commands.ts';
 import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
@@ -40,6 +41,8 @@ const USAGE = `usage: gatehouse <command> [--json]
   keys list | rotate [--restricted]         signing keys and their state; rotate publishes a new key that signs after KEY_ACTIVATION_DELAY_SECONDS
   keys re-encrypt --new-key-file PATH       seal the stored keys under the key-encryption key in PATH
   janitor [--batch-size N] [--limit N]      delete expired rows, N at a time (--limit: at most N per table)
+  ${AUDIT_USAGE}
+                                            security events, newest 1000 (or N), oldest first
 
 Configuration comes from the same environment variables as the server (see README).`;
 
@@ -145,6 +148,7 @@ const COMMANDS: Record<string, Command> = {
     return ({ db, config }) => reencryptKeys(db, config, path);
   },
   janitor: janitorCommand,
+  audit: auditCommand,
 };
 
 function grantFlags(args: string[], usage: string): GrantFlags & { user: string } {

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import type { Knex } from 'knex';
+import { queryAudit, type AuditRecord } from '../storage/audit_log.ts';
+import { UsageError, type CommandResult } from './output.ts';
+
+export const AUDIT_USAGE = 'audit [--since ISO|DURATION] [--user U] [--client C] [--limit N]';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `--since 2026-11-01`, `--since 2026-11-30T08:00:00Z` or `--since 24h` (also m, d). */
+function parseSince(value: string, now = Date.now()): Date {
+  const duration = /^(\d{1,6})([mhd])$/.exec(value);
+  if (duration) return new Date(now - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? new Date(value) : undefined;
+  if (!iso || Number.isNaN(iso.getTime())) {
+    throw new UsageError(`--since takes an ISO 8601 date or time (2026-11-01, 2026-11-01T08:00:00Z) or a duration (30m, 24h, 7d); got ${JSON.stringify(value)}`);
+  }
+  return iso;
+}
+
+function parseLimit(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new UsageError(`--limit takes a whole number of events from 1 to 999999 (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+function auditLine(record: AuditRecord): string {
+  const who = [
+    `actor=${record.actor}`,
+    record.username ? `user=${record.username}` : record.accountId ? `sub=${record.accountId}` : undefined,
+    record.clientId ? `client=${record.clientId}` : undefined,
+    record.ip ? `ip=${record.ip}` : undefined,
+    ...Object.entries(record.detail).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : String(value)}`),
+  ].filter(Boolean);
+  return `${record.at.toISOString()}  ${record.event.padEnd(24)} ${who.join(' ')}`;
+}
+
+/** `gatehouse audit`: the newest matching events (1000 unless --limit), oldest first. Parses first. */
+export function auditCommand(args: string[]): (context: { db: Knex }) => Promise<CommandResult> {
+  const { values } = parseArgs({
+    args,
+    options: { since: { type: 'string' }, user: { type: 'string' }, client: { type: 'string' }, limit: { type: 'string' } },
+    strict: true,
+  });
+  const query = {
+    since: values.since === undefined ? undefined : parseSince(values.since),
+    user: values.user,
+    clientId: values.client,
+    limit: values.limit === undefined ? 1000 : parseLimit(values.limit),
+  };
+  return async ({ db }) => {
+    const records = await queryAudit(db, query);
+    return {
+      json: records.map((record) => ({
+        id: record.id,
+        at: record.at.toISOString(),
+        event: record.event,
+        actor: record.actor,
+        sub: record.accountId,
+        username: record.username,
+        client_id: record.clientId,
+        ip: record.ip,
+        detail: record.detail,
+      })),
+      text: records.length ? records.map(auditLine).join('\n') : 'no audit events match',
+    };
+  };
+}

@@ -1,0 +1,177 @@
+import type { Knex } from 'knex';
+
+/**
+ * The audit log: what happened to whom, and who made it happen. Event names are fixed here so
+ * that `gatehouse audit` output and a SIEM's queries can rely on them.
+ */
+export const AUDIT_EVENTS = [
+  // a person at the login and consent pages
+  'sign_in.succeeded', 'sign_in.failed', 'sign_in.locked_out',
+  'consent.given', 'consent.refused', 'consent.revoked',
+  // tokens
+  'token.issued', 'token.revoked', 'token.reuse_detected',
+  // operators (the CLI) and registration tokens
+  'client.created', 'client.updated', 'client.deleted', 'client.registered',
+  'registration_token.created',
+  'key.rotated', 'key.resealed',
+  'scope.defined',
+  'group.member_added', 'group.member_removed',
+  'account.created', 'account.disabled', 'account.enabled', 'account.password_changed',
+  'grants.revoked',
+] as const;
+
+export type AuditEventName = (typeof AUDIT_EVENTS)[number];
+
+type DetailValue = string | number | boolean | null | string[];
+
+export interface AuditEvent {
+  event: AuditEventName;
+  /** Who did it: `cli:<os user>`, `registration_token:<id>`, `account:<sub>`, `client:<id>`, or `anonymous`. */
+  actor: string;
+  /** The person it concerns, when there is one. */
+  accountId?: string | undefined;
+  username?: string | undefined;
+  clientId?: string | undefined;
+  /** The client address of the request that caused it. */
+  ip?: string | undefined;
+  /** What else explains it (a reason, scopes, a grant type): never a secret, password or token. */
+  detail?: Record<string, DetailValue | undefined>;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEvent, 'detail'>> {
+  id: string;
+  at: Date;
+  detail: Record<string, DetailValue>;
+}
+
+// A detail field whose name says it holds a credential is never written, whatever its caller
+// meant: the audit log outlives tokens and is read by more people than the database is.
+const CREDENTIAL_FIELD = /secret|password|passwd|token_value|^token$|access_token|refresh_token|id_token|^code$|assertion|ticket|hash|cookie/i;
+
+function auditRow(event: AuditEvent): Record<string, unknown> {
+  const detail: Record<string, DetailValue> = {};
+  for (const [key, value] of Object.entries(event.detail ?? {})) {
+    if (value === undefined) continue;
+    detail[key] = CREDENTIAL_FIELD.test(key) ? '[withheld]' : value;
+  }
+  return {
+    event: event.event,
+    actor: event.actor,
+    account_id: event.accountId ?? null,
+    username: event.username ?? null,
+    client_id: event.clientId ?? null,
+    ip: event.ip ?? null,
+    detail: JSON.stringify(detail),
+  };
+}
+
+/**
+ * Writes events at once, in the caller's transaction if it passes one: an operator's change
+ * and its audit record commit together or not at all.
+ */
+export async function recordAudit(db: Knex | Knex.Transaction, ...events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db('audit_events').insert(events.map(auditRow));
+}
+
+export interface AuditQuery {
+  since?: Date | undefined;
+  /** A username or an account id (sub). */
+  user?: string | undefined;
+  clientId?: string | undefined;
+  /** The newest this many events that match. */
+  limit: number;
+}
+
+/** The newest `limit` events matching the query, oldest first (as a log is read). */
+export async function queryAudit(db: Knex, query: AuditQuery): Promise<AuditRecord[]> {
+  const rows = await db('audit_events')
+    .modify((q) => {
+      if (query.since) q.where('at', '>=', query.since);
+      if (query.user) q.where((w) => w.where('username', query.user!).orWhere('account_id', query.user!));
+      if (query.clientId) q.where('client_id', query.clientId);
+    })
+    .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(query.limit);
+  return rows.reverse().map((row: Record<string, any>) => ({
+    id: String(row.id),
+    at: new Date(row.at),
+    event: row.event,
+    actor: row.actor,
+    accountId: row.account_id,
+    username: row.username,
+    clientId: row.client_id,
+    ip: row.ip,
+    detail: typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail,
+  }));
+}
+
+/** What the buffered writer needs to report a lost batch without depending on the logger. */
+export interface AuditWriterLog {
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * The server's writer: events from requests (sign-ins, consents, tokens) are buffered and written
+ * in one multi-row INSERT every `flushMs`, so a token request does not wait for an audit round
+ * trip. While the database is down the buffer is kept and retried, up to `maxBuffered` events;
+ * past that the oldest are dropped and counted, and the log says so. close() writes what is left.
+ */
+export class AuditWriter {
+  #buffer: AuditEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #dropped = 0;
+
+  readonly #db: Knex;
+  readonly #log: AuditWriterLog;
+  readonly #options: { flushMs: number; maxBuffered: number };
+
+  constructor(db: Knex, log: AuditWriterLog, options = { flushMs: 200, maxBuffered: 10_000 }) {
+    this.#db = db;
+    this.#log = log;
+    this.#options = options;
+  }
+
+  /** Events dropped because the database stayed unreachable while the buffer filled. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  record(event: AuditEvent): void {
+    this.#keep([event]);
+    this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs).unref();
+  }
+
+  /** Appends events after those buffered, dropping (and counting) the oldest past maxBuffered. */
+  #keep(events: AuditEvent[], before = false): void {
+    this.#buffer = before ? events.concat(this.#buffer) : this.#buffer.concat(events);
+    const excess = this.#buffer.length - this.#options.maxBuffered;
+    if (excess > 0) {
+      this.#buffer.splice(0, excess);
+      this.#dropped += excess;
+    }
+  }
+
+  /** Writes every buffered event; resolves when they are stored or have failed (and are kept). */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#flushing;
+    if (this.#buffer.length === 0) return;
+    const batch = this.#buffer;
+    this.#buffer = [];
+    this.#flushing = recordAudit(this.#db, ...batch).catch((error: unknown) => {
+      this.#log.error({ err: error, events: batch.length }, 'audit events not written yet: kept for the next try');
+      this.#keep(batch, true);
+      this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs * 5).unref();
+    }).finally(() => { this.#flushing = undefined; });
+    await this.#flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
