@@ -1,5 +1,8 @@
 import { AUTH_NONE, OIDC_SCOPES } from './scope_policy.ts';
 import type { ScopeEntry } from './scope_catalogue.ts';
+import { ClientSpecError, oneOf, type ClientField } from './client_fields.ts';
+
+export { ClientSpecError } from './client_fields.ts';
 
 /**
  * What each kind of client is allowed to be. The CLI's `--kind` picks one; everything that
@@ -34,6 +37,32 @@ export interface ClientSpec {
   logoUri?: string | undefined;
   /** Where OIDC Back-Channel Logout posts a logout token when the person's session ends here. */
   backchannelLogoutUri?: string | undefined;
+}
+
+/**
+ * What a surface (the CLI's flags, a registration's metadata) says about a client, before its
+ * enumerations are checked: both turn their input into this and call clientSpec.
+ */
+export interface ClientInput extends Omit<ClientSpec, 'kind' | 'consent' | 'accessTokenFormat' | 'organizations'> {
+  kind: string | undefined;
+  consent: string;
+  accessTokenFormat: string;
+  organizations: Record<string, string>;
+}
+
+/** The input with its kind, consent, token format and organization filters checked. */
+export function clientSpec(input: ClientInput): ClientSpec {
+  const organizations: Organizations = {};
+  for (const [filter, org] of Object.entries(input.organizations)) {
+    organizations[oneOf('organizations', filter, ORG_FILTERS)] = org;
+  }
+  return {
+    ...input,
+    kind: oneOf('kind', input.kind, CLIENT_KINDS),
+    consent: oneOf('consent', input.consent, CONSENT_MODES),
+    accessTokenFormat: oneOf('accessTokenFormat', input.accessTokenFormat, ACCESS_TOKEN_FORMATS),
+    organizations,
+  };
 }
 
 /** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */
@@ -79,34 +108,31 @@ const GRANT_TYPES: Record<ClientKind, string[]> = {
   'resource-server': [],
 };
 
-export class ClientSpecError extends Error {
-  override name = 'ClientSpecError';
-}
-
 /** Turns an operator's spec into oidc-provider metadata, or says what is wrong with it. */
 export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, ScopeEntry>): ClientMetadata {
   const userFacing = spec.kind === 'web' || spec.kind === 'spa';
-  if (!spec.name.trim()) throw new ClientSpecError('--name must not be empty');
+  if (!spec.name.trim()) throw new ClientSpecError('name', (field) => `${field} must not be empty`);
   if (userFacing && spec.redirectUris.length === 0) {
-    throw new ClientSpecError(`a ${spec.kind} client needs at least one --redirect-uri`);
+    throw new ClientSpecError('redirectUris', (field) => `a ${spec.kind} client needs at least one ${field}`);
   }
   if (!userFacing && (spec.redirectUris.length || spec.postLogoutRedirectUris.length)) {
-    throw new ClientSpecError(`a ${spec.kind} client has no redirect URIs: it never sends a browser here`);
+    throw new ClientSpecError(spec.redirectUris.length ? 'redirectUris' : 'postLogoutRedirectUris', () => `a ${spec.kind} client has no redirect URIs: it never sends a browser here`);
   }
-  for (const uri of [...spec.redirectUris, ...spec.postLogoutRedirectUris]) checkRedirectUri(uri);
+  for (const uri of spec.redirectUris) checkRedirectUri(uri, 'redirectUris');
+  for (const uri of spec.postLogoutRedirectUris) checkRedirectUri(uri, 'postLogoutRedirectUris');
   if (spec.backchannelLogoutUri !== undefined) {
-    if (!userFacing) throw new ClientSpecError(`a ${spec.kind} client has no sessions to log out of: it takes no --backchannel-logout-uri`);
-    checkRedirectUri(spec.backchannelLogoutUri, 'a back-channel logout URI');
+    if (!userFacing) throw new ClientSpecError('backchannelLogoutUri', (field) => `a ${spec.kind} client has no sessions to log out of: it takes no ${field}`);
+    checkRedirectUri(spec.backchannelLogoutUri, 'backchannelLogoutUri', 'a back-channel logout URI');
   }
-  if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError(`--logo-uri must be an https URL: ${spec.logoUri}`);
+  if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError('logoUri', (field) => `${field} must be an https URL: ${spec.logoUri}`);
   const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
   for (const scope of scopes) {
-    if (!catalogue.has(scope)) throw new ClientSpecError(`unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
+    if (!catalogue.has(scope)) throw new ClientSpecError('scopes', () => `unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
   }
-  const useless = scopes.filter((scope) => !usableBy(spec.kind, scope, catalogue.get(scope)!));
+  const useless = unusableScopes(spec.kind, scopes, catalogue);
   if (useless.length) {
     const why = spec.kind === 'server' ? 'it signs no one in (client credentials), and these are for a signed-in person' : 'auth-none is for client credentials only';
-    throw new ClientSpecError(`a ${spec.kind} client can never be granted ${useless.join(' ')}: ${why}`);
+    throw new ClientSpecError('scopes', () => `a ${spec.kind} client can never be granted ${useless.join(' ')}: ${why}`);
   }
   const oidcScopes = [...new Set(scopes)].filter((scope) => OIDC_SCOPES.has(scope));
   return {
@@ -131,6 +157,16 @@ export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, 
   };
 }
 
+/** The scopes (all in the catalogue) that a kind of client could never be granted. */
+export function unusableScopes(kind: ClientKind, scopes: readonly string[], catalogue: ReadonlyMap<string, ScopeEntry>): string[] {
+  return scopes.filter((scope) => !usableBy(kind, scope, catalogue.get(scope)!));
+}
+
+/** The scopes a client of this kind gets when it names none. */
+export function defaultScopes(kind: ClientKind): readonly string[] {
+  return DEFAULT_SCOPES[kind];
+}
+
 /**
  * Whether a kind of client could ever be granted a scope (the policy refuses the rest at every
  * request, so allowing them only hides a mistake): a server has no person behind it, so no OIDC
@@ -147,16 +183,16 @@ export function needsSecret(kind: ClientKind): boolean {
   return kind !== 'spa';
 }
 
-function checkRedirectUri(uri: string, what = 'a redirect URI'): void {
+function checkRedirectUri(uri: string, field: ClientField, what = 'a redirect URI'): void {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new ClientSpecError(`not an absolute URL: ${uri}`);
+    throw new ClientSpecError(field, () => `not an absolute URL: ${uri}`);
   }
-  if (url.hash) throw new ClientSpecError(`${what} must not have a fragment: ${uri}`);
+  if (url.hash) throw new ClientSpecError(field, () => `${what} must not have a fragment: ${uri}`);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ClientSpecError(`${what} must use https (http only for localhost): ${uri}`);
+    throw new ClientSpecError(field, () => `${what} must use https (http only for localhost): ${uri}`);
   }
 }

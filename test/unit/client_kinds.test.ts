@@ -1,8 +1,16 @@
-import { clientMetadata, ClientSpecError, type ClientSpec } from '../../src/policy/client_kinds.ts';
+import { clientMetadata, clientSpec, ClientSpecError, type ClientInput, type ClientSpec } from '../../src/policy/client_kinds.ts';
 import { scopeCatalogue } from '../../src/policy/scope_catalogue.ts';
 
 const catalogue = scopeCatalogue('auth-cas');
 const SERVER_WHY = 'it signs no one in (client credentials), and these are for a signed-in person';
+function refusal(overrides: Partial<ClientSpec>): ClientSpecError {
+  try {
+    clientMetadata(spec(overrides), catalogue);
+  } catch (error) {
+    return error as ClientSpecError;
+  }
+  throw new Error('the client was accepted');
+}
 const spec = (overrides: Partial<ClientSpec>): ClientSpec => ({
   name: 'App',
   kind: 'web',
@@ -57,7 +65,29 @@ test.each([
   [{ kind: 'web', scopes: ['openid', 'auth-none'] }, 'a web client can never be granted auth-none: auth-none is for client credentials only'],
   [{ kind: 'spa', scopes: ['auth-none'] }, 'a spa client can never be granted auth-none: auth-none is for client credentials only'],
 ] as Array<[Partial<ClientSpec>, string]>)('%j is refused: %s', (overrides, message) => {
-  expect(() => clientMetadata(spec(overrides), catalogue)).toThrow(new ClientSpecError(message));
+  const error = refusal(overrides);
+  expect(error).toBeInstanceOf(ClientSpecError);
+  expect(error.message).toBe(message);
+});
+
+test.each([
+  [{ name: ' ' }, 'client_name must not be empty'],
+  [{ kind: 'web', redirectUris: [] }, 'a web client needs at least one redirect_uris'],
+  [{ redirectUris: ['http://app.example.edu/cb'] }, 'redirect_uris: a redirect URI must use https (http only for localhost): http://app.example.edu/cb'],
+  [{ postLogoutRedirectUris: ['/bye'] }, 'post_logout_redirect_uris: not an absolute URL: /bye'],
+  [{ scopes: ['admin'] }, 'scope: unknown scope "admin": see the scope catalogue in the README'],
+  [{ logoUri: 'http://app.example.edu/logo.png' }, 'logo_uri must be an https URL: http://app.example.edu/logo.png'],
+  [{ kind: 'server', redirectUris: [], backchannelLogoutUri: 'https://app.example.edu/logout' }, 'a server client has no sessions to log out of: it takes no backchannel_logout_uri'],
+] as Array<[Partial<ClientSpec>, string]>)('the registration API names the metadata field of %j: %s', (overrides, description) => {
+  expect(refusal(overrides).describeFor('metadata')).toBe(description);
+});
+
+test('clientSpec checks the enumerations, naming the field in each surface', () => {
+  const input: ClientInput = { ...spec({}), kind: 'robot', organizations: {} };
+  expect(() => clientSpec(input)).toThrow('--kind must be one of web, spa, server, resource-server (got robot)');
+  const refused = (() => { try { clientSpec({ ...input, kind: 'web', organizations: { dept: 'Physics' } }); } catch (error) { return error as ClientSpecError; } throw new Error('accepted'); })();
+  expect(refused.describeFor('metadata')).toBe('organizations must be one of user_org, course_org (got dept)');
+  expect(clientSpec({ ...input, kind: 'server', organizations: { course_org: 'MITx' } })).toMatchObject({ kind: 'server', organizations: { course_org: 'MITx' } });
 });
 
 test('http redirect URIs are accepted for loopback development hosts', () => {
