@@ -20,7 +20,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/**
+ * `targetPort` may be a function, read at each connection, for a server that must know the
+ * proxy's port before it starts (a Gatehouse whose ISSUER is the proxy's URL).
+ */
+export async function startTcpProxy(targetHost: string, targetPort: number | (() => number)): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
   let frozen = false;
@@ -29,7 +33,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       client.destroy();
       return;
     }
-    const upstream = connect(targetPort, targetHost);
+    const upstream = connect(typeof targetPort === 'number' ? targetPort : targetPort(), targetHost);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));

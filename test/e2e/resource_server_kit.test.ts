@@ -1,0 +1,209 @@
+import { createPerson } from '../support/accounts.ts';
+import { registerClient, type RegisteredClient } from '../support/clients.ts';
+import { startCoursesApi, type RunningCoursesApi } from '../support/courses_api.ts';
+import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { basic, clientCredentials, postForm, toJson } from '../support/http.ts';
+import { pollUntil } from '../support/poll.ts';
+import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
+import { UserAgent, page } from '../support/user_agent.ts';
+import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
+import { defineScope } from '../../src/admin/scope_commands.ts';
+
+/**
+ * Gatehouse and the example courses API (examples/courses-api, on gatehouse/rs) both running.
+ * Gatehouse's issuer is a TCP proxy in front of it, so the test can take Gatehouse away from
+ * the API. GROUP_CACHE_SECONDS and the kit's cacheSeconds are 1, so changes show within ~2 s.
+ */
+const CB = 'http://localhost:5173/cb';
+let proxy: TcpProxy;
+let gh: RunningGatehouse;
+let issuer: string;
+let api: RunningCoursesApi;
+let restrictedApi: RunningCoursesApi;
+let spa: RelyingParty;
+const clients: Record<string, RegisteredClient> = {};
+
+beforeAll(async () => {
+  let gatehousePort = 0;
+  proxy = await startTcpProxy('127.0.0.1', () => gatehousePort);
+  issuer = `http://127.0.0.1:${proxy.port}`;
+  gh = await startGatehouse({ database: 'postgres', redis: true, env: { ISSUER: issuer, GROUP_CACHE_SECONDS: '1' } });
+  gatehousePort = Number(new URL(gh.url).port);
+  const db = gh.services.database.knex;
+  await defineScope('grades', { group: 'registrar', description: 'See and change grades' }, 'auth-cas')(db);
+  await createPerson(db, { username: 'alice', password: 'alice password' });
+  await addGroupMember('registrar', 'alice')(db);
+  const register = async (name: string, flags: Parameters<typeof registerClient>[1]) => {
+    clients[name] = await registerClient(db, { name, ...flags });
+  };
+  await register('rs', { kind: 'resource-server' });
+  await register('admin', { kind: 'server', scopes: 'auth-none read create update delete' });
+  await register('reader', { kind: 'server', scopes: 'auth-none read' });
+  await register('mitx', { kind: 'server', scopes: 'auth-none read update delete course_org', org: ['course_org=MITx'] });
+  await register('jwt', { kind: 'server', scopes: 'auth-none read', 'access-token-format': 'jwt' });
+  await register('restricted', { kind: 'server', scopes: 'auth-none read', restricted: true });
+  await register('spa', { kind: 'spa', 'redirect-uri': [CB], scopes: 'openid auth-cas read update grades' });
+  spa = await relyingParty(issuer, clients.spa!, CB);
+
+  const databaseUrl = (gh.config.database as { url: string }).url;
+  const rs = { issuer, clientId: clients.rs!.client_id, clientSecret: clients.rs!.client_secret, cacheSeconds: 1 };
+  api = await startCoursesApi(databaseUrl, rs);
+  restrictedApi = await startCoursesApi(databaseUrl, { ...rs, acceptRestricted: true });
+});
+afterAll(async () => {
+  await api?.close();
+  await restrictedApi?.close();
+  await gh?.close();
+  await proxy?.close();
+});
+
+async function serverToken(name: string, scope: string): Promise<string> {
+  const response = await clientCredentials(gh.url, clients[name]!, { scope });
+  expect(response.status).toBe(200);
+  return String(response.body.access_token);
+}
+
+/** Alice signs in at the SPA (PKCE, public client) and approves `scope`. */
+async function personToken(scope: string): Promise<string> {
+  const browser = new UserAgent(CB);
+  const request = await spa.begin({ scope });
+  const consent = page(await browser.signIn(request.url, 'alice', 'alice password'));
+  const callback = await browser.submit(consent, '/confirm');
+  if (callback.kind !== 'callback') throw new Error(page(callback).html);
+  return (await spa.finish(callback.url, request)).access_token;
+}
+
+function call(method: string, path: string, token?: string, body?: unknown, at = api) {
+  return fetch(`${at.url}${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  }).then(toJson);
+}
+
+async function addCourse(org: string, title: string): Promise<number> {
+  const created = await call('POST', '/courses', await serverToken('admin', 'auth-none create'), { org, title });
+  expect(created.status).toBe(201);
+  return Number(created.body.id);
+}
+
+test('a server token with auth-none read lists courses but cannot create one: 403 insufficient_scope naming create', async () => {
+  await addCourse('MITx', 'Circuits');
+  const token = await serverToken('reader', 'auth-none read');
+  const listed = await call('GET', '/courses', token);
+  expect(listed.status).toBe(200);
+  expect(JSON.parse(listed.text)).toEqual(expect.arrayContaining([expect.objectContaining({ org: 'MITx', title: 'Circuits' })]));
+  const created = await call('POST', '/courses', token, { org: 'MITx', title: 'Not allowed' });
+  expect(created.status).toBe(403);
+  expect(created.headers.get('www-authenticate')).toBe('Bearer error="insufficient_scope", error_description="the token lacks the scope this request needs: create", scope="create"');
+  expect(created.body).toMatchObject({ error: 'insufficient_scope', scope: 'create' });
+});
+
+test('a JWT access token is validated locally: it reads and cannot create', async () => {
+  const token = await serverToken('jwt', 'auth-none read');
+  expect(token.split('.')).toHaveLength(3);
+  expect((await call('GET', '/courses', token)).status).toBe(200);
+  expect((await call('POST', '/courses', token, { org: 'MITx', title: 'x' })).body.error).toBe('insufficient_scope');
+});
+
+test('a person\'s SPA token without update gets 403 insufficient_scope on PATCH; with update the change is made', async () => {
+  const id = await addCourse('MITx', 'Signals');
+  const readOnly = await personToken('openid auth-cas read');
+  const refused = await call('PATCH', `/courses/${id}`, readOnly, { title: 'Signals and Systems' });
+  expect(refused.status).toBe(403);
+  expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  expect(refused.headers.get('www-authenticate')).toContain('scope="update"');
+  const changed = await call('PATCH', `/courses/${id}`, await personToken('openid auth-cas read update'), { title: 'Signals and Systems' });
+  expect(changed.status).toBe(200);
+  expect(changed.body).toMatchObject({ id, title: 'Signals and Systems' });
+});
+
+test('a revoked token is refused within the kit\'s cache bound', async () => {
+  const token = await serverToken('reader', 'auth-none read');
+  expect((await call('GET', '/courses', token)).status).toBe(200);
+  const revoked = await postForm(`${gh.url}/token/revocation`, { token }, basic(clients.reader!.client_id, clients.reader!.client_secret));
+  expect(revoked.status).toBe(200);
+  const started = Date.now();
+  const after = await pollUntil(() => call('GET', '/courses', token), (response) => response.status !== 200, 3000, 100);
+  expect(after.status).toBe(401);
+  expect(after.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+  expect(Date.now() - started).toBeLessThan(1500);
+});
+
+test('a person removed from an enterprise scope\'s group loses the route within the group cache plus the kit\'s cache', async () => {
+  const db = gh.services.database.knex;
+  const id = await addCourse('MITx', 'Grading');
+  const token = await personToken('openid auth-cas read update grades');
+  expect((await call('PUT', `/courses/${id}/grades/bob`, token, { grade: 'A' })).status).toBe(200);
+  await removeGroupMember('registrar', 'alice')(db);
+  const started = Date.now();
+  const after = await pollUntil(() => call('PUT', `/courses/${id}/grades/bob`, token, { grade: 'B' }), (response) => response.status !== 200, 4000, 100);
+  expect(after.status).toBe(403);
+  expect(after.body).toMatchObject({ error: 'insufficient_scope', scope: 'grades' });
+  // GROUP_CACHE_SECONDS 1 + cacheSeconds 1, and a little for the round trips.
+  expect(Date.now() - started).toBeLessThan(2600);
+  expect((await call('GET', `/courses/${id}/grades`, token)).status).toBe(200);
+  await addGroupMember('registrar', 'alice')(db);
+});
+
+test('a restricted application\'s token is refused by an API that did not opt in and accepted by one that did', async () => {
+  const token = await serverToken('restricted', 'auth-none read');
+  const refused = await call('GET', '/courses', token);
+  expect(refused.status).toBe(401);
+  expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+  expect((await call('GET', '/courses', token, undefined, restrictedApi)).status).toBe(200);
+});
+
+test('a course_org:MITx token sees, changes and deletes only MITx courses', async () => {
+  await addCourse('MITx', 'Robotics');
+  const harvard = await addCourse('HarvardX', 'Justice');
+  const token = await serverToken('mitx', 'auth-none read update delete course_org');
+  const listed = await call('GET', '/courses', token);
+  const orgs = new Set((JSON.parse(listed.text) as { org: string }[]).map((course) => course.org));
+  expect([...orgs]).toEqual(['MITx']);
+  expect((await call('PATCH', `/courses/${harvard}`, token, { title: 'Mine now' })).status).toBe(404);
+  expect((await call('DELETE', `/courses/${harvard}`, token)).status).toBe(404);
+  const robotics = (JSON.parse(listed.text) as { id: number; title: string }[]).find((course) => course.title === 'Robotics')!;
+  expect((await call('DELETE', `/courses/${robotics.id}`, token)).status).toBe(204);
+  const unfiltered = JSON.parse((await call('GET', '/courses', await serverToken('reader', 'auth-none read'))).text) as { org: string }[];
+  expect(unfiltered.map((course) => course.org)).toContain('HarvardX');
+});
+
+test('a request without a bearer token, or with it only in the query string or a form body, gets 401 with a bare challenge', async () => {
+  const token = await serverToken('reader', 'auth-none read');
+  const attempts = [
+    call('GET', '/courses'),
+    fetch(`${api.url}/courses?access_token=${token}`).then(toJson),
+    fetch(`${api.url}/courses`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `access_token=${token}` }).then(toJson),
+    fetch(`${api.url}/courses`, { headers: { authorization: basic('someone', 'secret') } }).then(toJson),
+  ];
+  for (const response of await Promise.all(attempts)) {
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(response.body.error).toBeUndefined();
+  }
+});
+
+test('a malformed, unknown or foreign token gets 401 invalid_token', async () => {
+  const foreign = 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vZXZpbCIsInNjb3BlIjoicmVhZCJ9.c2lnbmF0dXJl';
+  for (const token of ['not a token', 'x'.repeat(43), foreign]) {
+    const response = await call('GET', '/courses', token);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token", error_description="[^"]+"$/);
+    expect(response.body.error).toBe('invalid_token');
+  }
+});
+
+test('with Gatehouse unreachable a token the API has not seen gets 503, never a pass; it serves again once Gatehouse is back', async () => {
+  const token = await serverToken('reader', 'auth-none read');
+  proxy.cut();
+  try {
+    const response = await call('GET', '/courses', token);
+    expect(response.status).toBe(503);
+    expect(response.body.error).toBe('temporarily_unavailable');
+  } finally {
+    proxy.restore();
+  }
+  expect((await call('GET', '/courses', token)).status).toBe(200);
+});
