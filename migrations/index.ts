@@ -8,6 +8,7 @@ import * as accountDisabled from './20261130020000_account_disabled.ts';
 import * as rateLimitsExpireIndex from './20261130061500_rate_limits_expire_index.ts';
 import * as keyActivation from './20261130064000_key_activation.ts';
 import * as auditEvents from './20261130080000_audit_events.ts';
+import * as registrationTokens from './20261130090000_registration_tokens.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130061500_rate_limits_expire_index': rateLimitsExpireIndex,
   '20261130064000_key_activation': keyActivation,
   '20261130080000_audit_events': auditEvents,
+  '20261130090000_registration_tokens': registrationTokens,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

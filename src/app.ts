@@ -39,6 +39,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { createLoginLimits } from './interactions/login_limits.ts';
 import { CasSessions } from './storage/cas_sessions.ts';
 import { rememberCasSessions } from './interactions/cas_logout.ts';
+import { registrationRoutes } from './registration/routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -138,6 +139,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     casSessions,
     signIn: metrics.signIn,
   })));
+  provider.use(onlyFor((ctx) => ctx.path === '/reg' || ctx.path.startsWith('/reg/'), registrationRoutes({ db, issuer: config.issuer, loginScope: config.loginScope })));
   return provider;
 }
 

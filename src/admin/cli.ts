@@ -7,6 +7,7 @@ import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys, rotateSigningKeys } from '../storage/signing_keys.ts';
 import { keyListing, rotationResult } from './key_listing.ts';
 import { janitorCommand } from './janitor_command.ts';
+import { REGISTRATION_TOKEN_USAGE, registrationTokenCommand } from './registration_token_command.ts';
 import { AUDIT_USAGE, auditCommand } from './audit_command.ts';
 import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
 import { reencryptKeys } from './key_commands.ts';
@@ -41,6 +42,7 @@ const USAGE = `usage: gatehouse <command> [--json]
   keys list | rotate [--restricted]         signing keys and their state; rotate publishes a new key that signs after KEY_ACTIVATION_DELAY_SECONDS
   keys re-encrypt --new-key-file PATH       seal the stored keys under the key-encryption key in PATH
   janitor [--batch-size N] [--limit N]      delete expired rows, N at a time (--limit: at most N per table)
+  ${REGISTRATION_TOKEN_USAGE}
   ${AUDIT_USAGE}
                                             security events, newest 1000 (or N), oldest first
 
@@ -148,6 +150,7 @@ const COMMANDS: Record<string, Command> = {
     return ({ db, config }) => reencryptKeys(db, config, path);
   },
   janitor: janitorCommand,
+  'registration-token create': registrationTokenCommand,
   audit: auditCommand,
 };
 

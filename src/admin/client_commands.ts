@@ -118,7 +118,7 @@ function metadataOf(flags: ClientFlags, current: StoredClient | undefined, catal
 }
 
 /** FILTER=ORG pairs; clientSpec checks the filter names. */
-function parseOrganizations(values: string[]): Record<string, string> {
+export function parseOrganizations(values: string[]): Record<string, string> {
   const organizations: Record<string, string> = {};
   for (const value of values) {
     const [filter, org] = value.split('=', 2);

@@ -52,17 +52,22 @@ export interface ClientInput extends Omit<ClientSpec, 'kind' | 'consent' | 'acce
 
 /** The input with its kind, consent, token format and organization filters checked. */
 export function clientSpec(input: ClientInput): ClientSpec {
-  const organizations: Organizations = {};
-  for (const [filter, org] of Object.entries(input.organizations)) {
-    organizations[oneOf('organizations', filter, ORG_FILTERS)] = org;
-  }
   return {
     ...input,
     kind: oneOf('kind', input.kind, CLIENT_KINDS),
     consent: oneOf('consent', input.consent, CONSENT_MODES),
     accessTokenFormat: oneOf('accessTokenFormat', input.accessTokenFormat, ACCESS_TOKEN_FORMATS),
-    organizations,
+    organizations: organizationsOf(input.organizations),
   };
+}
+
+/** Organization filters by name, each a known filter. */
+export function organizationsOf(input: Record<string, string>): Organizations {
+  const organizations: Organizations = {};
+  for (const [filter, org] of Object.entries(input)) {
+    organizations[oneOf('organizations', filter, ORG_FILTERS)] = org;
+  }
+  return organizations;
 }
 
 /** The extra client metadata Gatehouse registers with oidc-provider (beyond RFC 7591). */

@@ -88,7 +88,8 @@ export function providerConfiguration(inputs: ProviderInputs): Configuration {
     findAccount: inputs.findAccount,
     extraTokenClaims: extraTokenClaims(inputs.scopeService),
     formats: { customizers: { jwt: nameGrantInJwt } },
-    discovery: { restricted_jwks_uri: `${inputs.issuer}/jwks/restricted` },
+    // /reg is Gatehouse's own route (src/registration/routes.ts), so oidc-provider's registration stays off.
+    discovery: { restricted_jwks_uri: `${inputs.issuer}/jwks/restricted`, registration_endpoint: `${inputs.issuer}/reg` },
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     clientBasedCORS,
     loadExistingGrant: async (ctx) => {

@@ -46,6 +46,7 @@ test('discovery advertises exactly the endpoints of the README table', () => {
     revocation_endpoint: '/token/revocation',
     jwks_uri: '/jwks',
     restricted_jwks_uri: '/jwks/restricted',
+    registration_endpoint: '/reg',
   });
   const tablePaths = [...ENDPOINTS_SECTION.matchAll(/^\| `(\/[^`]*)`/gm)].map((match) => match[1]);
   for (const path of Object.values(urls)) expect(tablePaths).toContain(path);
@@ -70,7 +71,7 @@ test('the README table says what discovery says', () => {
     backchannel_logout_session_supported: true,
   });
   // Features oidc-provider has but Gatehouse does not offer answer nothing.
-  for (const key of ['registration_endpoint', 'device_authorization_endpoint', 'backchannel_authentication_endpoint', 'request_parameter_supported', 'mtls_endpoint_aliases']) {
+  for (const key of ['device_authorization_endpoint', 'backchannel_authentication_endpoint', 'request_parameter_supported', 'mtls_endpoint_aliases']) {
     expect(discovery).not.toHaveProperty(key);
   }
 });

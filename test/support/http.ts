@@ -42,6 +42,13 @@ export function clientCredentials(issuer: string, client: { client_id: string; c
   return postForm(`${issuer}/token`, { grant_type: 'client_credentials', ...params }, authorization);
 }
 
+/** The access token a client credentials grant gives `client` for `scope`; anything else fails the test with Gatehouse's answer. */
+export async function clientCredentialsToken(issuer: string, client: { client_id: string; client_secret: string }, scope: string): Promise<string> {
+  const response = await clientCredentials(issuer, client, { scope });
+  if (response.status !== 200) throw new Error(`token request answered ${response.status}: ${response.text}`);
+  return String(response.body.access_token);
+}
+
 /** RFC 7662 introspection, authenticated as `resourceServer`, as a resource server calls it. */
 export function introspect(issuer: string, token: string, resourceServer: { client_id: string; client_secret: string }): Promise<JsonResponse> {
   return postForm(`${issuer}/token/introspection`, { token }, basic(resourceServer.client_id, resourceServer.client_secret));

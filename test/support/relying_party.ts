@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import { UserAgent, page } from './user_agent.ts';
 
 export { oidc };
 
@@ -10,6 +11,14 @@ export interface RelyingParty {
   begin(params?: Record<string, string>): Promise<{ url: string; verifier: string; state: string }>;
   /** Redeems the code the browser came back with. */
   finish(callbackUrl: string, request: { verifier: string; state: string }): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
+}
+
+/** A person signs in at Gatehouse in a fresh browser (consent skipped) and the application redeems the code. */
+export async function signInTokens(rp: RelyingParty, username: string, password: string, scope: string): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers> {
+  const request = await rp.begin({ scope });
+  const callback = await new UserAgent(rp.redirectUri).signIn(request.url, username, password);
+  if (callback.kind !== 'callback') throw new Error(page(callback).html);
+  return rp.finish(callback.url, request);
 }
 
 export async function relyingParty(issuer: string, client: { client_id: string; client_secret?: string | undefined }, redirectUri: string): Promise<RelyingParty> {

@@ -1,0 +1,47 @@
+import type { Context } from 'koa';
+import { MetadataError } from '../policy/registration_metadata.ts';
+
+/**
+ * The bearer token of the request (RFC 6750 §2.1), or undefined when it sent no Authorization
+ * header. A malformed header is returned whole: as a token it opens nothing.
+ */
+export function bearerToken(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  if (!header) return undefined;
+  return /^Bearer ([\x21-\x7E]+)$/i.exec(header)?.[1] ?? header;
+}
+
+/** 401 with RFC 6750's challenge: its error code only when a token was presented (§3.1). */
+export function refuseToken(ctx: Context, presented: boolean, description: string): void {
+  ctx.status = 401;
+  ctx.set('WWW-Authenticate', `Bearer realm="registration"${presented ? ', error="invalid_token"' : ''}`);
+  ctx.body = { error: 'invalid_token', error_description: description };
+}
+
+// Client metadata is a few hundred bytes; a few dozen redirect URIs stay far below this.
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** The JSON body of a registration or an update; a MetadataError for anything else. */
+export async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new MetadataError('the request body must be a JSON object of client metadata (Content-Type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new MetadataError(`the request body is over ${MAX_BODY_BYTES / 1024} KiB`);
+    chunks.push(chunk);
+  }
+  let nul: string | undefined;
+  let body: unknown;
+  try {
+    // Postgres can store no NUL in a text or jsonb value, and no real client metadata has one.
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'), (key, value: unknown) => {
+      if (typeof value === 'string' && value.includes('\u0000')) nul ??= key;
+      return value;
+    });
+  } catch {
+    throw new MetadataError('the request body is not valid JSON');
+  }
+  if (nul !== undefined) throw new MetadataError(`${nul || 'a value'} contains a NUL character`);
+  return body;
+}
