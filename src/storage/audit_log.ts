@@ -36,6 +36,8 @@ export interface AuditEvent {
   ip?: string | undefined;
   /** What else explains it (a reason, scopes, a grant type): never a secret, password or token. */
   detail?: Record<string, DetailValue | undefined>;
+  /** When it happened, if not now: a buffered event is written later than it happened. */
+  at?: Date | undefined;
 }
 
 export interface AuditRecord extends Required<Omit<AuditEvent, 'detail'>> {
@@ -62,6 +64,7 @@ function auditRow(event: AuditEvent): Record<string, unknown> {
     client_id: event.clientId ?? null,
     ip: event.ip ?? null,
     detail: JSON.stringify(detail),
+    ...(event.at ? { at: event.at } : {}),
   };
 }
 
@@ -112,6 +115,12 @@ export interface AuditWriterLog {
 }
 
 /**
+ * Rows per INSERT when the buffer is written: Postgres takes at most 65535 parameters in a
+ * statement (8 a row), and a backlog after an outage can hold 10,000 events.
+ */
+const ROWS_PER_INSERT = 1000;
+
+/**
  * The server's writer: events from requests (sign-ins, consents, tokens) are buffered and written
  * in one multi-row INSERT every `flushMs`, so a token request does not wait for an audit round
  * trip. While the database is down the buffer is kept and retried, up to `maxBuffered` events;
@@ -139,13 +148,15 @@ export class AuditWriter {
   }
 
   record(event: AuditEvent): void {
-    this.#keep([event]);
+    // Stamped now: the row is written up to flushMs later, or much later after an outage. Pushed,
+    // not copied: a busy instance records thousands of events between two flushes.
+    this.#buffer.push({ at: new Date(), ...event });
+    this.#dropOldest();
     this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs).unref();
   }
 
-  /** Appends events after those buffered, dropping (and counting) the oldest past maxBuffered. */
-  #keep(events: AuditEvent[], before = false): void {
-    this.#buffer = before ? events.concat(this.#buffer) : this.#buffer.concat(events);
+  /** Drops (and counts) the oldest events past maxBuffered. */
+  #dropOldest(): void {
     const excess = this.#buffer.length - this.#options.maxBuffered;
     if (excess > 0) {
       this.#buffer.splice(0, excess);
@@ -158,15 +169,20 @@ export class AuditWriter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#flushing;
-    if (this.#buffer.length === 0) return;
-    const batch = this.#buffer;
-    this.#buffer = [];
-    this.#flushing = recordAudit(this.#db, ...batch).catch((error: unknown) => {
-      this.#log.error({ err: error, events: batch.length }, 'audit events not written yet: kept for the next try');
-      this.#keep(batch, true);
-      this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs * 5).unref();
-    }).finally(() => { this.#flushing = undefined; });
-    await this.#flushing;
+    while (this.#buffer.length > 0) {
+      const batch = this.#buffer.splice(0, ROWS_PER_INSERT);
+      const written = recordAudit(this.#db, ...batch).then(() => true, (error: unknown) => {
+        this.#log.error({ err: error, events: batch.length }, 'audit events not written yet: kept for the next try');
+        this.#buffer = batch.concat(this.#buffer);
+        this.#dropOldest();
+        this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs * 5).unref();
+        return false;
+      });
+      this.#flushing = written.then(() => undefined);
+      const stored = await written;
+      this.#flushing = undefined;
+      if (!stored) return;
+    }
   }
 
   async close(): Promise<void> {
