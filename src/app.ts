@@ -40,6 +40,8 @@ import { createLoginLimits } from './interactions/login_limits.ts';
 import { CasSessions } from './storage/cas_sessions.ts';
 import { rememberCasSessions } from './interactions/cas_logout.ts';
 import { registrationRoutes } from './registration/routes.ts';
+import type { AuditWriter } from './storage/audit_log.ts';
+import { auditProviderEvents, auditRevocations } from './provider/audit_events.ts';
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +49,8 @@ export interface AppDeps {
   database: Database;
   redis: Redis | undefined;
   clientCache: ClientCache;
+  /** Where requests record audit events (buffered: src/storage/audit_log.ts). */
+  audit: AuditWriter;
   /** Redis key prefix (tests isolate themselves with it). */
   redisPrefix?: string;
   /** Re-check scopes against live groups at introspection (default). Off only where the benchmark measures its cost. */
@@ -110,13 +114,14 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   await deps.clientCache.onNotify(KEY_CHANGES_CHANNEL, () => keys.reload().catch((err: unknown) => logger.error({ err }, 'reloading signing keys failed')));
   acceptIssuerTokensAtUserinfo(provider, { issuer: config.issuer, publicKeys: () => [...keys.published('main'), ...keys.published('restricted')] });
   const catalogue = scopeCatalogue(config.loginScope);
-  const metrics = createMetrics(provider, { knex: db, redis });
+  const metrics = createMetrics(provider, { knex: db, redis, audit: deps.audit });
   markOutages(provider);
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     if (isUnavailable(error)) return;
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
   });
   logBackchannelLogout(provider, logger);
+  auditProviderEvents(provider, deps.audit, accounts);
   // First: every later step, oidc-provider's included, sees the request as one to ISSUER.
   provider.use(serveAsIssuer(provider, config, logger));
   provider.use(securityHeaders);
@@ -124,6 +129,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
+  provider.use(auditRevocations(deps.audit, accounts));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
@@ -138,6 +144,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
     casSessions,
     signIn: metrics.signIn,
+    audit: deps.audit,
   })));
   provider.use(onlyFor((ctx) => ctx.path === '/reg' || ctx.path.startsWith('/reg/'), registrationRoutes({ db, issuer: config.issuer, loginScope: config.loginScope })));
   return provider;

@@ -4,6 +4,7 @@ import { isUnavailable } from './storage/errors.ts';
 import type { Knex } from './storage/database.ts';
 import type { Redis } from './storage/redis.ts';
 import { cacheStats } from './ttl_cache.ts';
+import type { AuditWriter } from './storage/audit_log.ts';
 
 export type SignInMethod = 'password' | 'cas';
 /** wrong_password covers an unknown username too; refused is a disabled account or a failed CAS ticket. */
@@ -20,6 +21,7 @@ export interface Metrics {
 export interface MetricsSources {
   knex: Knex;
   redis: Redis | undefined;
+  audit: Pick<AuditWriter, 'dropped'>;
 }
 
 /** The request state flag set when an error was counted from its event, so the response is not counted again. */
@@ -100,7 +102,7 @@ function grantTypeLabel(grantType: unknown): string {
   return GRANT_TYPES.has(grantType) ? String(grantType) : 'other';
 }
 
-function healthGauges(registry: Registry, { knex, redis }: MetricsSources): void {
+function healthGauges(registry: Registry, { knex, redis, audit }: MetricsSources): void {
   // tarn's pool, which knex keeps on its client.
   const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
   new Gauge({
@@ -124,6 +126,15 @@ function healthGauges(registry: Registry, { knex, redis }: MetricsSources): void
       },
     });
   }
+  new Counter({
+    name: 'gatehouse_audit_events_dropped_total',
+    help: 'Audit events lost because the database stayed unreachable while the buffer filled.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(audit.dropped);
+    },
+  });
   new Counter({
     name: 'gatehouse_cache_requests_total',
     help: 'Lookups in the in-process caches (clients, groups, enterprise scopes, usernames) by cache and result (hit or miss).',

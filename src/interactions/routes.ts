@@ -16,6 +16,8 @@ import type { LoginLimits } from './login_limits.ts';
 import type { CasSessions } from '../storage/cas_sessions.ts';
 import { casLogout } from './cas_logout.ts';
 import type { Metrics } from '../metrics.ts';
+import type { AuditWriter } from '../storage/audit_log.ts';
+import { casErrorCode, interactionAudit, passwordFailure } from './audit_events.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -31,6 +33,8 @@ export interface InteractionDeps {
   casSessions: CasSessions;
   /** Counts a sign-in outcome for /metrics. */
   signIn: Metrics['signIn'];
+  /** Where sign-ins and consents are recorded (buffered). */
+  audit: AuditWriter;
 }
 
 // Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
@@ -50,7 +54,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     if (details.prompt.name === 'consent') {
       // First-party clients (--consent skip) are trusted to get what they are allowed to ask for.
-      if (client.consent === 'skip') return finish(ctx, deps, { consent: { grantId: await grantConsent(provider, details) } });
+      if (client.consent === 'skip') return finish(ctx, deps, { consent: { grantId: await consented(ctx, deps, details, false) } });
       return showConsent(ctx, deps, details, { name: client.clientName, logoUri: client.logoUri });
     }
     throw new errors.InvalidRequest(`unsupported interaction prompt ${details.prompt.name}`);
@@ -63,11 +67,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const username = (form.get('username') ?? '').trim();
     const password = form.get('password') ?? '';
     const client = await interactionClient(provider, details);
+    const audit = interactionAudit(deps.audit, ctx, details);
+    const account = username ? await deps.accounts.findByUsername(username) : undefined;
     // Counted as a failure before the password is checked, so parallel guesses cannot outrun the count.
     const attempt = await deps.limits.reserve(username, ctx.ip);
     if (attempt.retryAfter > 0) {
       deps.signIn('password', 'locked');
       const wait = attempt.retryAfter;
+      audit.refused('sign_in.locked_out', account, { method: 'password', retry_after_seconds: wait });
       ctx.set('Retry-After', String(wait));
       return showLogin(ctx, deps, details, client.clientName, {
         username,
@@ -75,16 +82,17 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         status: 429,
       });
     }
-    const account = username ? await deps.accounts.findByUsername(username) : undefined;
     const valid = await verifyPassword(account?.source === 'local' ? account.passwordHash : undefined, password);
     // A disabled account is told nothing more than a wrong password is (no hint it exists).
     if (!account || !valid || account.disabledAt) {
       deps.signIn('password', account && valid ? 'refused' : 'wrong_password');
       deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
+      audit.refused('sign_in.failed', account, { method: 'password', reason: passwordFailure(account, valid) });
       return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
     }
     await Promise.all([attempt.succeeded(), deps.accounts.recordLocalLogin(account.id)]);
     deps.signIn('password', 'success');
+    audit.byPerson('sign_in.succeeded', account, { method: 'password' });
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['pwd'] } });
   });
 
@@ -94,14 +102,20 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const ticket = ctx.query.ticket;
     if (typeof ticket !== 'string' || !ticket) throw new errors.InvalidRequest('CAS returned no ticket');
     const validation = await casValidateTicket(config.identity.casUrl, ticket, casService(config, details.uid));
+    const audit = interactionAudit(deps.audit, ctx, details);
     if (!validation.ok) {
       deps.signIn('cas', 'refused');
+      audit.refused('sign_in.failed', undefined, { method: 'cas', reason: 'cas_ticket_rejected', cas_error: casErrorCode(validation.code) });
       deps.logger.warn({ event: 'cas.failed', code: validation.code, description: validation.description }, 'CAS ticket validation failed');
       throw new errors.AccessDenied(`CAS sign-in failed (${validation.code})`);
     }
     const account = await deps.accounts.recordCasLogin(validation.user, casIdentity(validation.attributes));
     deps.signIn('cas', account.disabledAt ? 'refused' : 'success');
-    if (account.disabledAt) throw new errors.AccessDenied('this account may not sign in here');
+    if (account.disabledAt) {
+      audit.refused('sign_in.failed', account, { method: 'cas', reason: 'account_disabled' });
+      throw new errors.AccessDenied('this account may not sign in here');
+    }
+    audit.byPerson('sign_in.succeeded', account, { method: 'cas' });
     // The ticket rides along until the session exists (rememberCasSessions), for single logout.
     return finish(ctx, deps, { login: { accountId: account.id, amr: ['ext'], casTicket: ticket } });
   });
@@ -116,16 +130,34 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const details = await currentInteraction(provider, ctx);
     await checkedForm(ctx, deps, details);
     if (details.prompt.name !== 'consent') throw new errors.InvalidRequest('no consent is expected here');
-    return finish(ctx, deps, { consent: { grantId: await grantConsent(provider, details) } });
+    return finish(ctx, deps, { consent: { grantId: await consented(ctx, deps, details, true) } });
   });
 
   router.post('/abort', async (ctx) => {
     const details = await currentInteraction(provider, ctx);
     await checkedForm(ctx, deps, details);
+    // Cancelling at the login page is no one's refusal yet: only a signed-in person's Deny is recorded.
+    if (details.prompt.name === 'consent') {
+      interactionAudit(deps.audit, ctx, details).byPerson('consent.refused', await person(deps, details), { scopes: String(details.params.scope ?? '').split(' ') });
+    }
     return finish(ctx, deps, { error: 'access_denied', error_description: 'the user denied the request' });
   });
 
   return router;
+}
+
+/** Records the consent (src/interactions/consent.ts) and what it granted; `asked`: false for a client trusted to skip the page. */
+async function consented(ctx: Context, deps: InteractionDeps, details: InteractionDetails, asked: boolean): Promise<string> {
+  const scopes = await scopesToApprove(deps.provider, details);
+  const grantId = await grantConsent(deps.provider, details);
+  interactionAudit(deps.audit, ctx, details).byPerson('consent.given', await person(deps, details), { scopes, asked });
+  return grantId;
+}
+
+/** The signed-in person of an interaction at the consent step, with the username if the account is still there. */
+async function person(deps: InteractionDeps, details: InteractionDetails): Promise<{ id: string; username?: string | undefined }> {
+  const id = details.session!.accountId;
+  return { id, username: (await deps.accounts.findById(id))?.username };
 }
 
 /** A wait as a person reads it: minutes up to two hours (the first waits), hours beyond (the day's limit). */

@@ -15,6 +15,8 @@ export function findAccount(accounts: AccountStore, groups: GroupSource): FindAc
     if (!account || account.disabledAt) return undefined;
     return {
       accountId: account.id,
+      // Read by the audit log (src/provider/audit_events.ts): the token's person by name, without another query.
+      username: account.username,
       claims: async (_use, scope) => {
         const wantsGroups = scope.split(' ').includes('groups');
         return personClaims(account, wantsGroups ? await groups.groupsOf(account.username) : []) as { sub: string };

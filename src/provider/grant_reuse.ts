@@ -12,6 +12,7 @@ export function revokeGrantOnConcurrentReuse(provider: Provider): void {
     if (!isConcurrentReuse(error)) return;
     const { AuthorizationCode: code, RefreshToken: refreshToken } = ctx.oidc.entities as { AuthorizationCode?: { grantId?: string }; RefreshToken?: { grantId?: string } };
     const grantId = code?.grantId ?? refreshToken?.grantId;
-    if (grantId) void provider.Grant.adapter.destroy(grantId).catch(() => {});
+    // The same event as oidc-provider's own revocation, so the audit log records both in one place.
+    if (grantId) void provider.Grant.adapter.destroy(grantId).then(() => provider.emit('grant.revoked', ctx, grantId), () => {});
   });
 }
