@@ -15,6 +15,19 @@ export interface Auth {
   readonly user: boolean;
 }
 
+/** What validating a token tells: its Auth and `exp` (epoch seconds), or why it is refused. Cached either way. */
+export type TokenAnswer = { auth: Auth; exp: number | undefined } | { error: ResourceServerError };
+
+/** The answer for claims already known to be genuine and active; a claim check that fails is the answer's error. */
+export function answerFromClaims(claims: TokenClaims & { exp?: unknown }, issuer: string, loginScope: string): TokenAnswer {
+  try {
+    return { auth: authFromClaims(claims, issuer, loginScope), exp: typeof claims.exp === 'number' ? claims.exp : undefined };
+  } catch (error) {
+    if (error instanceof ResourceServerError) return { error };
+    throw error;
+  }
+}
+
 /** The claims both an introspection answer (RFC 7662) and a JWT access token (RFC 9068) carry. */
 export interface TokenClaims {
   iss?: unknown;

@@ -1,4 +1,4 @@
-import { authFromClaims, type Auth } from './auth.ts';
+import { answerFromClaims, type TokenAnswer } from './auth.ts';
 import { ResourceServerError } from './errors.ts';
 import { fetchJson, unavailable } from './gatehouse_endpoints.ts';
 
@@ -11,15 +11,12 @@ export interface IntrospectionClient {
   timeoutMs: number;
 }
 
-/** The Auth of an active token with its `exp` (epoch seconds), or invalid_token. */
-export type Introspected = { auth: Auth; exp: number | undefined } | { error: ResourceServerError };
-
 /**
  * RFC 7662 introspection as the resource server (its own client credentials, HTTP Basic with
  * both parts form-encoded as RFC 6749 section 2.3.1 says). An inactive token is an answer
  * (cached like any); an endpoint that fails or refuses the resource server is an outage.
  */
-export async function introspect(client: IntrospectionClient, token: string): Promise<Introspected> {
+export async function introspect(client: IntrospectionClient, token: string): Promise<TokenAnswer> {
   const credentials = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
   const { status, body } = await fetchJson(client.endpoint, {
     method: 'POST',
@@ -33,10 +30,5 @@ export async function introspect(client: IntrospectionClient, token: string): Pr
   if ((body.token_type !== undefined && body.token_type !== 'Bearer') || body.cnf !== undefined) {
     return { error: new ResourceServerError('invalid_token', 'the token is bound to a key and needs a proof of possession') };
   }
-  try {
-    return { auth: authFromClaims(body, client.issuer, client.loginScope), exp: typeof body.exp === 'number' ? body.exp : undefined };
-  } catch (error) {
-    if (error instanceof ResourceServerError) return { error };
-    throw error;
-  }
+  return answerFromClaims(body, client.issuer, client.loginScope);
 }

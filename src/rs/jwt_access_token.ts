@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { authFromClaims, type Auth } from './auth.ts';
+import { answerFromClaims, type TokenAnswer } from './auth.ts';
 import { ResourceServerError } from './errors.ts';
 import { unavailable, type Endpoints } from './gatehouse_endpoints.ts';
 
@@ -29,16 +29,16 @@ const TOKEN_FAULTS = new Set([
 ]);
 
 /** An RFC 9068 JWT access token: signature, `typ: at+jwt`, issuer, audience (the issuer URL) and expiry. */
-export async function verifyJwtAccessToken(token: string, keys: JWTVerifyGetKey, issuer: string, loginScope: string): Promise<Auth> {
+export async function verifyJwtAccessToken(token: string, keys: JWTVerifyGetKey, issuer: string, loginScope: string): Promise<TokenAnswer> {
   let payload;
   try {
     ({ payload } = await jwtVerify(token, keys, { issuer, audience: issuer, typ: 'at+jwt', requiredClaims: ['exp', 'client_id'] }));
   } catch (error) {
     if (error instanceof errors.JOSEError && TOKEN_FAULTS.has(error.code)) {
-      throw new ResourceServerError('invalid_token', error instanceof errors.JWTExpired ? 'the token has expired' : `the token is not valid here: ${error.message}`, { cause: error });
+      return { error: new ResourceServerError('invalid_token', error instanceof errors.JWTExpired ? 'the token has expired' : `the token is not valid here: ${error.message}`, { cause: error }) };
     }
     throw unavailable('the issuer\'s signing keys could not be fetched', error);
   }
-  if (payload.cnf !== undefined) throw new ResourceServerError('invalid_token', 'the token is bound to a key and needs a proof of possession');
-  return authFromClaims(payload, issuer, loginScope);
+  if (payload.cnf !== undefined) return { error: new ResourceServerError('invalid_token', 'the token is bound to a key and needs a proof of possession') };
+  return answerFromClaims(payload, issuer, loginScope);
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { JWTVerifyGetKey } from 'jose';
 import { AnswerCache } from './answer_cache.ts';
-import type { Auth } from './auth.ts';
+import type { Auth, TokenAnswer } from './auth.ts';
 import { looksLikeJwt } from './bearer_token.ts';
 import { discoverEndpoints, type Endpoints } from './gatehouse_endpoints.ts';
-import { introspect, type Introspected } from './introspection.ts';
+import { introspect } from './introspection.ts';
 import { accessTokenKeys, verifyJwtAccessToken } from './jwt_access_token.ts';
 
 export interface ValidatorOptions {
@@ -22,12 +22,13 @@ const MAX_CACHED_ANSWERS = 10_000;
 
 /**
  * Turns a bearer token into its Auth: JWT access tokens locally with the issuer's JWKS, any
- * other token by introspection, whose answers are cached no longer than the token lives nor
- * than `cacheSeconds` (so a revocation or a group change reaches the API within that bound).
+ * other token by introspection. Answers are cached no longer than the token lives nor than
+ * `cacheSeconds`, so a revocation or a group change reaches the API within that bound; a JWT
+ * is cached too, which spares a signature check per request (it cannot be recalled anyway).
  */
 export class TokenValidator {
   readonly #options: ValidatorOptions;
-  readonly #answers = new AnswerCache<Introspected>(MAX_CACHED_ANSWERS);
+  readonly #answers = new AnswerCache<TokenAnswer>(MAX_CACHED_ANSWERS);
   #endpoints: Promise<{ endpoints: Endpoints; keys: JWTVerifyGetKey }> | undefined;
 
   constructor(options: ValidatorOptions) {
@@ -37,9 +38,10 @@ export class TokenValidator {
   async validate(token: string): Promise<Auth> {
     const { endpoints, keys } = await this.#discover();
     const { issuer, loginScope } = this.#options;
-    if (looksLikeJwt(token)) return verifyJwtAccessToken(token, keys, issuer, loginScope);
     const answer = await this.#answers.get(createHash('sha256').update(token).digest('base64url'), async () => {
-      const value = await introspect({ ...this.#options, endpoint: endpoints.introspection }, token);
+      const value = looksLikeJwt(token)
+        ? await verifyJwtAccessToken(token, keys, issuer, loginScope)
+        : await introspect({ ...this.#options, endpoint: endpoints.introspection }, token);
       const bound = Date.now() + this.#options.cacheSeconds * 1000;
       const exp = 'auth' in value && value.exp !== undefined ? value.exp * 1000 : Number.POSITIVE_INFINITY;
       return { value, expires: Math.min(bound, exp) };
