@@ -4,6 +4,8 @@ import autocannon from 'autocannon';
 
 /** One HTTP request, repeated by every connection. */
 export interface HttpRequest {
+  /** POST unless said (the token endpoints); GET for an API route. */
+  method?: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;
   body: string;

@@ -6,9 +6,9 @@ import type { LoadRun } from './load.ts';
 parentPort!.on('message', async (load: LoadRun) => {
   const result = await autocannon({
     url: `${load.url}${load.request.path}`,
-    method: 'POST',
+    method: load.request.method ?? 'POST',
     headers: load.request.headers,
-    body: load.request.body,
+    ...(load.request.method === 'GET' ? {} : { body: load.request.body }),
     connections: load.connections,
     duration: load.seconds,
   });
