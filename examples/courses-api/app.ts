@@ -64,6 +64,7 @@ export function coursesApi(db: Pool, guard: Middleware<AuthState>): Koa<AuthStat
   });
 
   const app = new Koa<AuthState>();
+  app.use(cors);
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -83,6 +84,19 @@ export function coursesApi(db: Pool, guard: Middleware<AuthState>): Koa<AuthStat
   app.use(router.allowedMethods());
   return app;
 }
+
+/**
+ * Browsers' single-page applications on other origins may call the API. Any origin will do:
+ * the credential is the bearer token the page holds, never a cookie, so a foreign page gets
+ * nothing a token would not give it. A preflight carries no token and is answered here.
+ */
+const cors: Middleware = async (ctx, next) => {
+  if (!ctx.get('origin')) return next();
+  ctx.set({ 'access-control-allow-origin': '*', 'access-control-expose-headers': 'WWW-Authenticate' });
+  if (ctx.method !== 'OPTIONS' || !ctx.get('access-control-request-method')) return next();
+  ctx.set({ 'access-control-allow-methods': 'GET, POST, PATCH, PUT, DELETE', 'access-control-allow-headers': 'Authorization, Content-Type', 'access-control-max-age': '600' });
+  ctx.status = 204;
+};
 
 function courseId(raw: string | undefined): number {
   const id = Number(raw);

@@ -190,6 +190,17 @@ test('a request without a bearer token, or with it only in the query string or a
   }
 });
 
+test('a single-page application on another origin may call the API: the preflight needs no token', async () => {
+  const origin = 'http://localhost:5173';
+  const preflight = await fetch(`${api.url}/courses/1`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization, content-type' } });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  expect(preflight.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
+  const refused = await fetch(`${api.url}/courses`, { headers: { origin } });
+  expect(refused.status).toBe(401);
+  expect(refused.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate');
+});
+
 test('a malformed, unknown or foreign token gets 401 invalid_token', async () => {
   const foreign = 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwOi8vZXZpbCIsInNjb3BlIjoicmVhZCJ9.c2lnbmF0dXJl';
   for (const token of ['not a token', 'x'.repeat(43), foreign]) {
