@@ -3,9 +3,10 @@ import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { basic, clientCredentialsToken, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
+import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { relyingParty, signInTokens } from '../support/relying_party.ts';
 import { startDjangoResourceServer, type DjangoResourceServer } from '../support/django_resource_server.ts';
-import { addGroupMember } from '../../src/admin/account_commands.ts';
+import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 
 /**
@@ -17,20 +18,26 @@ const CACHING_SECONDS = 3;
 const CB = 'https://portal.example.edu/cb';
 let gh: RunningGatehouse;
 let django: DjangoResourceServer;
+let toGatehouse: TcpProxy;
 let reader: RegisteredClient;
 let writer: RegisteredClient;
 
 beforeAll(async () => {
-  gh = await startGatehouse({ database: 'postgres', redis: true });
+  gh = await startGatehouse({ database: 'postgres', redis: true, env: { GROUP_CACHE_SECONDS: '1' } });
   const db = gh.services.database.knex;
   await defineScope('grades', { group: 'registrar', description: 'See and change grades' }, 'auth-cas')(db);
   const api = await registerClient(db, { name: 'Courses API (Django)', kind: 'resource-server' });
   reader = await registerClient(db, { name: 'Catalogue mirror', kind: 'server', scopes: 'auth-none read' });
   writer = await registerClient(db, { name: 'Registrar sync', kind: 'server', scopes: 'auth-none read create grades' });
-  django = await startDjangoResourceServer({ issuer: gh.url, credentials: api, cachingSeconds: CACHING_SECONDS });
-});
+  // Django reaches Gatehouse through a proxy the test can cut (an outage).
+  toGatehouse = await startTcpProxy('127.0.0.1', Number(new URL(gh.url).port));
+  const introspectionUrl = `http://127.0.0.1:${toGatehouse.port}/token/introspection`;
+  django = await startDjangoResourceServer({ introspectionUrl, credentials: api, cachingSeconds: CACHING_SECONDS });
+  // Django's migrate and gunicorn's start take a few seconds, more on a busy machine.
+}, 60_000);
 afterAll(async () => {
   await django?.close();
+  await toGatehouse?.close();
   await gh?.close();
 });
 
@@ -80,10 +87,10 @@ test('a revoked token is refused: at once if Django never saw it, else once its 
   const refused = await pollUntil(() => django.call('GET', '/courses', seen), ({ status }) => status !== 200, (CACHING_SECONDS + 3) * 1000, 100);
   expect(refused.status).toBe(401);
   expect(refused.wwwAuthenticate).toContain('error="invalid_token"');
-  expect(Date.now() - revokedAt).toBeLessThan((CACHING_SECONDS + 1) * 1000);
+  expect(Date.now() - revokedAt).toBeLessThan((CACHING_SECONDS + 2) * 1000);
 });
 
-test("a person's token: Django sees them as a user named after their Gatehouse username", async () => {
+test("a person's token: Django sees them as a user named after their Gatehouse username; removed from the group, they lose the enterprise scope once the caches lapse", async () => {
   const db = gh.services.database.knex;
   await createPerson(db, { username: 'alice', password: 'alice password', email: 'alice@example.edu', name: 'Alice Liddell' });
   await addGroupMember('registrar', 'alice')(db);
@@ -92,4 +99,25 @@ test("a person's token: Django sees them as a user named after their Gatehouse u
   const tokens = await signInTokens(portal, 'alice', 'alice password', 'openid read auth-cas grades');
   expect(await django.call('GET', '/grades', tokens.access_token)).toMatchObject({ status: 200, body: { user: 'alice', scope: 'openid read auth-cas grades' } });
   expect((await django.call('POST', '/courses', tokens.access_token, {})).status).toBe(403);
+
+  await removeGroupMember('registrar', 'alice')(db);
+  const removedAt = Date.now();
+  // Gatehouse's group cache (1 s here), then DOT's stored copy (CACHING_SECONDS).
+  const refused = await pollUntil(() => django.call('GET', '/grades', tokens.access_token), ({ status }) => status !== 200, (CACHING_SECONDS + 4) * 1000, 100);
+  expect(refused).toMatchObject({ status: 403, body: { required_scopes: ['grades'] } });
+  expect(Date.now() - removedAt).toBeLessThan((1 + CACHING_SECONDS + 2) * 1000);
+  expect(await django.call('GET', '/courses', tokens.access_token)).toMatchObject({ status: 200, body: { user: 'alice', scope: 'openid read auth-cas' } });
+});
+
+test('Gatehouse unreachable: a token Django holds no copy of is refused as invalid_token (401, not 503)', async () => {
+  const token = await serverToken(reader, 'auth-none read');
+  toGatehouse.cut();
+  try {
+    const refused = await django.call('GET', '/courses', token);
+    expect(refused.status).toBe(401);
+    expect(refused.wwwAuthenticate).toContain('error="invalid_token"');
+  } finally {
+    toGatehouse.restore();
+  }
+  expect((await django.call('GET', '/courses', token)).status).toBe(200);
 });

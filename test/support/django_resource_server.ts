@@ -28,8 +28,8 @@ export interface DjangoResourceServer {
 }
 
 export interface DjangoOptions {
-  /** Gatehouse's issuer URL: the introspection endpoint is `${issuer}/token/introspection`. */
-  issuer: string;
+  /** Gatehouse's introspection endpoint, `${ISSUER}/token/introspection`. */
+  introspectionUrl: string;
   /** The API's own `resource-server` client at Gatehouse. */
   credentials: { client_id: string; client_secret: string };
   /** OAUTH2_PROVIDER RESOURCE_SERVER_TOKEN_CACHING_SECONDS. */
@@ -47,7 +47,7 @@ export async function startDjangoResourceServer(options: DjangoOptions): Promise
     PYTHONDONTWRITEBYTECODE: '1',
     DJANGO_SECRET_KEY: randomBytes(24).toString('hex'),
     DJANGO_DATABASE: join(dir, 'db.sqlite3'),
-    GATEHOUSE_INTROSPECTION_URL: `${options.issuer}/token/introspection`,
+    GATEHOUSE_INTROSPECTION_URL: options.introspectionUrl,
     GATEHOUSE_CLIENT_ID: options.credentials.client_id,
     GATEHOUSE_CLIENT_SECRET: options.credentials.client_secret,
     TOKEN_CACHING_SECONDS: String(options.cachingSeconds),
