@@ -26,7 +26,7 @@ const USAGE = `usage: gatehouse <command> [--json]
           [--redirect-uri URL]... [--post-logout-redirect-uri URL]... [--scopes "a b"]
           [--consent prompt|skip] [--restricted] [--access-token-format opaque|jwt]
           [--org user_org=X]... [--org course_org=Y]... [--logo-uri https://...]
-          [--backchannel-logout-uri URL]
+          [--backchannel-logout-uri URL] [--policy-uri https://...] [--tos-uri https://...]
   clients list | show ID | delete ID
   clients update ID [flags as create] [--new-secret]
   accounts create --username U --password P|--password-stdin [--email E] [--name N]

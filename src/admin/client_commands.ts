@@ -19,6 +19,8 @@ export interface ClientFlags {
   org?: string[] | undefined;
   'new-secret'?: boolean | undefined;
   'logo-uri'?: string | undefined;
+  'policy-uri'?: string | undefined;
+  'tos-uri'?: string | undefined;
   'backchannel-logout-uri'?: string | undefined;
 }
 
@@ -34,6 +36,8 @@ export const CLIENT_FLAG_OPTIONS = {
   org: { type: 'string', multiple: true },
   'new-secret': { type: 'boolean' },
   'logo-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
   'backchannel-logout-uri': { type: 'string' },
 } as const;
 
@@ -104,6 +108,8 @@ function inputFrom(flags: ClientFlags, current: StoredClient | undefined): Clien
     organizations: flags.org ? parseOrganizations(flags.org) : (current?.organizations ?? {}),
     logoUri: flags['logo-uri'] ?? current?.logo_uri,
     // An empty value removes it.
+    policyUri: (flags['policy-uri'] ?? current?.policy_uri) || undefined,
+    tosUri: (flags['tos-uri'] ?? current?.tos_uri) || undefined,
     backchannelLogoutUri: (flags['backchannel-logout-uri'] ?? current?.backchannel_logout_uri) || undefined,
   };
 }

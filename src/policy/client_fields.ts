@@ -14,6 +14,8 @@ export const CLIENT_FIELDS = {
   accessTokenFormat: { flag: '--access-token-format', metadata: 'access_token_format' },
   organizations: { flag: '--org', metadata: 'organizations' },
   logoUri: { flag: '--logo-uri', metadata: 'logo_uri' },
+  policyUri: { flag: '--policy-uri', metadata: 'policy_uri' },
+  tosUri: { flag: '--tos-uri', metadata: 'tos_uri' },
   backchannelLogoutUri: { flag: '--backchannel-logout-uri', metadata: 'backchannel_logout_uri' },
 } as const;
 

@@ -35,6 +35,9 @@ export interface ClientSpec {
   organizations: Organizations;
   /** Shown on the consent page; https only. */
   logoUri?: string | undefined;
+  /** The application's privacy policy and terms of service, for the person deciding; https only. */
+  policyUri?: string | undefined;
+  tosUri?: string | undefined;
   /** Where OIDC Back-Channel Logout posts a logout token when the person's session ends here. */
   backchannelLogoutUri?: string | undefined;
 }
@@ -92,6 +95,8 @@ export interface ClientMetadata {
   organizations: Organizations;
   access_token_format: AccessTokenFormat;
   logo_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
   backchannel_logout_uri?: string;
   /** Always true with a back-channel logout URI: the logout token names the session (sid). */
   backchannel_logout_session_required?: boolean;
@@ -129,7 +134,10 @@ export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, 
     if (!userFacing) throw new ClientSpecError('backchannelLogoutUri', (field) => `a ${spec.kind} client has no sessions to log out of: it takes no ${field}`);
     checkRedirectUri(spec.backchannelLogoutUri, 'backchannelLogoutUri', 'a back-channel logout URI');
   }
-  if (spec.logoUri !== undefined && !/^https:\/\/[^\s]+$/.test(spec.logoUri)) throw new ClientSpecError('logoUri', (field) => `${field} must be an https URL: ${spec.logoUri}`);
+  for (const field of ['logoUri', 'policyUri', 'tosUri'] as const) {
+    const uri = spec[field];
+    if (uri !== undefined && !/^https:\/\/[^\s]+$/.test(uri)) throw new ClientSpecError(field, (name) => `${name} must be an https URL: ${uri}`);
+  }
   const scopes = spec.scopes ?? DEFAULT_SCOPES[spec.kind];
   for (const scope of scopes) {
     if (!catalogue.has(scope)) throw new ClientSpecError('scopes', () => `unknown scope ${JSON.stringify(scope)}: see the scope catalogue in the README`);
@@ -157,6 +165,8 @@ export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, 
     organizations: spec.organizations,
     access_token_format: spec.restricted ? 'jwt' : spec.accessTokenFormat,
     ...(spec.logoUri ? { logo_uri: spec.logoUri } : {}),
+    ...(spec.policyUri ? { policy_uri: spec.policyUri } : {}),
+    ...(spec.tosUri ? { tos_uri: spec.tosUri } : {}),
     // With sid, an application signed in twice (two browsers) ends only the session that ended here.
     ...(spec.backchannelLogoutUri ? { backchannel_logout_uri: spec.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
   };

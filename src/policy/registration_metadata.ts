@@ -36,6 +36,8 @@ export function registeredMetadata(body: unknown, allowance: RegistrationAllowan
     accessTokenFormat: optional(fields, 'accessTokenFormat', 'string') ?? 'opaque',
     organizations: organizations(fields),
     logoUri: optional(fields, 'logoUri', 'string'),
+    policyUri: optional(fields, 'policyUri', 'string'),
+    tosUri: optional(fields, 'tosUri', 'string'),
     backchannelLogoutUri: optional(fields, 'backchannelLogoutUri', 'string'),
   }), catalogue);
   checkProtocolFields(fields, metadata);

@@ -61,12 +61,12 @@ test('discovery names the registration endpoint', async () => {
 test('openid-client registers a web client with an initial access token, which then signs a person in', async () => {
   const config = await oidc.dynamicClientRegistration(
     new URL(gh.url),
-    { client_name: 'Self-registered portal', kind: 'web', redirect_uris: [CB], scope: 'openid profile read' } as Partial<oidc.ClientMetadata>,
+    { client_name: 'Self-registered portal', kind: 'web', redirect_uris: [CB], scope: 'openid profile read', policy_uri: 'https://portal.example.edu/privacy' } as Partial<oidc.ClientMetadata>,
     undefined,
     { initialAccessToken: web, execute: [oidc.allowInsecureRequests] },
   );
   const registered = config.clientMetadata();
-  expect(registered).toMatchObject({ kind: 'web', token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile read', allowed_scopes: 'openid profile read' });
+  expect(registered).toMatchObject({ kind: 'web', token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile read', allowed_scopes: 'openid profile read', policy_uri: 'https://portal.example.edu/privacy' });
   expect(registered.client_secret).toEqual(expect.any(String));
   expect(registered.registration_client_uri).toBe(`${gh.url}/reg/${registered.client_id}`);
 
@@ -137,6 +137,7 @@ describe('bad metadata is refused per field, by the same rules as the CLI, and n
     [{ restricted: 'yes' }, 'invalid_client_metadata', 'restricted must be a boolean'],
     [{ organizations: { dept: 'Physics' } }, 'invalid_client_metadata', 'organizations must be one of user_org, course_org (got dept)'],
     [{ logo_uri: 'http://portal.example.edu/logo.png' }, 'invalid_client_metadata', 'logo_uri must be an https URL: http://portal.example.edu/logo.png'],
+    [{ policy_uri: 'ftp://portal.example.edu/privacy' }, 'invalid_client_metadata', 'policy_uri must be an https URL: ftp://portal.example.edu/privacy'],
     [{ backchannel_logout_uri: 'http://portal.example.edu/logout' }, 'invalid_client_metadata', 'backchannel_logout_uri: a back-channel logout URI must use https (http only for localhost): http://portal.example.edu/logout'],
     [{ token_endpoint_auth_method: 'none' }, 'invalid_client_metadata', 'token_endpoint_auth_method: a web client authenticates with client_secret_basic (got none)'],
     [{ grant_types: ['authorization_code', 'client_credentials'] }, 'invalid_client_metadata', 'grant_types: a web client has authorization_code, refresh_token (got client_credentials)'],
@@ -235,6 +236,11 @@ describe('RFC 7592 management with the registration access token', () => {
     const events = await db()('audit_events').where({ client_id: first.client_id as string }).orderBy('id').pluck('event');
     expect(events).toEqual(['client.registered', 'client.updated', 'client.deleted']);
   });
+});
+
+test('the CLI refuses with the same rule, naming its flag', async () => {
+  const refused = await gatehouse(['clients', 'create', '--name', 'P', '--kind', 'web', '--redirect-uri', CB, '--policy-uri', 'ftp://portal.example.edu/privacy'], env);
+  expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: --policy-uri must be an https URL: ftp://portal.example.edu/privacy\n' });
 });
 
 describe('gatehouse registration-token create: bad flags', () => {

@@ -53,6 +53,14 @@ test('what the token allows passes: restricted, consent skip, the organization i
   expect(metadata).toMatchObject({ kind: 'server', restricted: true, access_token_format: 'jwt', consent: 'skip', organizations: { course_org: 'MITx' } });
 });
 
+test('policy_uri and tos_uri are kept, https only, as the CLI --policy-uri and --tos-uri are', () => {
+  const links = { policy_uri: 'https://portal.example.edu/privacy', tos_uri: 'https://portal.example.edu/terms' };
+  expect(registeredMetadata({ client_name: 'P', redirect_uris: [CB], ...links }, allowance, catalogue)).toMatchObject(links);
+  expect(refusal({ client_name: 'P', redirect_uris: [CB], tos_uri: 'http://portal.example.edu/terms' })).toEqual({
+    error: 'invalid_client_metadata', error_description: 'tos_uri must be an https URL: http://portal.example.edu/terms',
+  });
+});
+
 test('anything else thrown is not a registration error', () => {
   expect(registrationError(new Error('database down'))).toBeUndefined();
 });
