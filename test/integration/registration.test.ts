@@ -185,6 +185,14 @@ describe('initial access tokens', () => {
     expect((await register(expiring.initial_access_token, { client_name: 'P', redirect_uris: [CB] }))).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
   });
 
+  test('a single-use token spent by concurrent registrations registers exactly one client', async () => {
+    const once = (await issueToken('--kind', 'web')).initial_access_token;
+    const before = await countClients();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => register(once, { client_name: 'Race', redirect_uris: [CB] })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 401, 401, 401, 401, 401]);
+    expect(await countClients()).toBe(before + 1);
+  });
+
   test('tokens are stored as digests only, and the audit log names the token by its id, never its value', async () => {
     const issued = await issueToken('--kind', 'web');
     const registered = await register(issued.initial_access_token, { client_name: 'Audited', redirect_uris: [CB] });
