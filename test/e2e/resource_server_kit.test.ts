@@ -237,6 +237,8 @@ describe('route guards on a koa app of its own', () => {
     // Reports need the registrar's scope rather than read.
     router.get('/reports', guard.withMethodScopes({ GET: 'grades' }), answer);
     router.all('/anything', guard, answer);
+    // Waits at most half a second for Gatehouse.
+    router.get('/impatient', protect({ issuer, clientId: clients.rs!.client_id, clientSecret: clients.rs!.client_secret, timeoutSeconds: 0.5 }), answer);
     const koa = new Koa<AuthState>();
     koa.use(router.routes());
     app = await listen(koa.callback());
@@ -272,5 +274,21 @@ describe('route guards on a koa app of its own', () => {
     const response = await at('OPTIONS', '/anything', await serverToken('reader', 'auth-none read'));
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, HEAD, POST, PUT, PATCH, DELETE');
+  });
+
+  test('Gatehouse too slow to answer: 503 once the timeout is up, never a pass', async () => {
+    const token = await serverToken('reader', 'auth-none read');
+    // Discovery first, so that what hangs is the introspection.
+    expect((await at('GET', '/impatient', await serverToken('reader', 'auth-none read'))).status).toBe(200);
+    proxy.freeze();
+    try {
+      const started = Date.now();
+      const response = await at('GET', '/impatient', token);
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ error: 'temporarily_unavailable', error_description: 'token introspection did not answer; try again shortly' });
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      proxy.thaw();
+    }
   });
 });
