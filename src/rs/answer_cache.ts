@@ -17,20 +17,22 @@ export class AnswerCache<V> {
     const hit = this.#entries.get(key);
     if (hit && hit.expires > now) return hit.value;
     // In flight until `load` settles: its own expiry replaces this one then.
-    const entry = { expires: Number.POSITIVE_INFINITY, value: undefined as unknown as Promise<V> };
-    entry.value = load().then(
-      ({ value, expires }) => {
-        if (this.#entries.get(key) === entry) {
-          if (expires > Date.now()) entry.expires = expires;
-          else this.#entries.delete(key);
-        }
-        return value;
-      },
-      (error: unknown) => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
-        throw error;
-      },
-    );
+    const entry: { expires: number; value: Promise<V> } = {
+      expires: Number.POSITIVE_INFINITY,
+      value: load().then(
+        ({ value, expires }) => {
+          if (this.#entries.get(key) === entry) {
+            if (expires > Date.now()) entry.expires = expires;
+            else this.#entries.delete(key);
+          }
+          return value;
+        },
+        (error: unknown) => {
+          if (this.#entries.get(key) === entry) this.#entries.delete(key);
+          throw error;
+        },
+      ),
+    };
     this.#entries.delete(key);
     if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(key, entry);

@@ -134,7 +134,8 @@ test('a revoked token is refused within the kit\'s cache bound', async () => {
   const after = await pollUntil(() => call('GET', '/courses', token), (response) => response.status !== 200, 3000, 100);
   expect(after.status).toBe(401);
   expect(after.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-  expect(Date.now() - started).toBeLessThan(1500);
+  // cacheSeconds 1, and room for a busy machine's round trips (the default bound would be 30 s).
+  expect(Date.now() - started).toBeLessThan(2000);
 });
 
 test('a person removed from an enterprise scope\'s group loses the route within the group cache plus the kit\'s cache', async () => {
@@ -144,11 +145,11 @@ test('a person removed from an enterprise scope\'s group loses the route within 
   expect((await call('PUT', `/courses/${id}/grades/bob`, token, { grade: 'A' })).status).toBe(200);
   await removeGroupMember('registrar', 'alice')(db);
   const started = Date.now();
-  const after = await pollUntil(() => call('PUT', `/courses/${id}/grades/bob`, token, { grade: 'B' }), (response) => response.status !== 200, 4000, 100);
+  const after = await pollUntil(() => call('PUT', `/courses/${id}/grades/bob`, token, { grade: 'B' }), (response) => response.status !== 200, 5000, 100);
   expect(after.status).toBe(403);
   expect(after.body).toMatchObject({ error: 'insufficient_scope', scope: 'grades' });
-  // GROUP_CACHE_SECONDS 1 + cacheSeconds 1, and a little for the round trips.
-  expect(Date.now() - started).toBeLessThan(2600);
+  // GROUP_CACHE_SECONDS 1 + cacheSeconds 1, and room for a busy machine's round trips.
+  expect(Date.now() - started).toBeLessThan(3000);
   expect((await call('GET', `/courses/${id}/grades`, token)).status).toBe(200);
 });
 
