@@ -100,6 +100,13 @@ describe("a registration gets no more than its token allows, and the refusal nam
     expect(await countClients()).toBe(before);
   });
 
+  test('a spa is registered public: no secret, authenticating with none', async () => {
+    const spa = await register(web, { client_name: 'Course app', kind: 'spa', redirect_uris: [CB] });
+    expect(spa).toMatchObject({ status: 201, body: { kind: 'spa', token_endpoint_auth_method: 'none', scope: 'openid profile email' } });
+    expect(spa.body).not.toHaveProperty('client_secret');
+    expect(spa.body).not.toHaveProperty('client_secret_expires_at');
+  });
+
   test('auth-none needs a server token that names it', async () => {
     const readOnly = (await issueToken('--kind', 'server', '--scopes', 'read')).initial_access_token;
     const refused = await register(readOnly, { client_name: 'Batch', scope: 'auth-none read' });
@@ -236,6 +243,9 @@ describe('RFC 7592 management with the registration access token', () => {
     expect((await clientCredentials(gh.url, credentials, { scope: 'read' })).body.error).toBe('invalid_scope');
     expect((await clientCredentials(gh.url, credentials, { scope: 'auth-none' })).status).toBe(200);
 
+    // A registration access token expires (30 days; each update renews it).
+    await db()('client_registrations').where({ client_id: other.client_id as string }).update({ access_expires_at: new Date(Date.now() - 1000) });
+    expect(await send('GET', other.registration_client_uri as string, other.registration_access_token as string)).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
     expect(await send('DELETE', uri, other.registration_access_token as string)).toMatchObject({ status: 401 });
     expect((await send('DELETE', uri, renewed)).status).toBe(204);
     expect((await send('GET', uri, renewed)).status).toBe(401);
@@ -265,5 +275,27 @@ describe('gatehouse registration-token create: bad flags', () => {
     const before = await db()('registration_tokens').count<{ count: string }[]>('* as count');
     expect(await gatehouse(['registration-token', 'create', ...args, '--json'], env)).toEqual({ code: 2, stdout: '', stderr });
     expect(await db()('registration_tokens').count<{ count: string }[]>('* as count')).toEqual(before);
+  });
+});
+
+describe('on the embedded database, with the server running', () => {
+  let embedded: RunningGatehouse;
+  beforeAll(async () => {
+    embedded = await startGatehouse({ database: 'embedded', redis: false });
+  });
+  afterAll(() => embedded.close());
+
+  test('the CLI issues a token, and registration, update and deletion work as on Postgres', async () => {
+    const run = await gatehouse(['registration-token', 'create', '--kind', 'server', '--scopes', 'auth-none read', '--json'], { DATA_DIR: (embedded.config.database as { dataDir: string }).dataDir });
+    expect(run.code).toBe(0);
+    const token = (JSON.parse(run.stdout) as { initial_access_token: string }).initial_access_token;
+    const registered = (await send('POST', `${embedded.url}/reg`, token, { client_name: 'Batch', scope: 'auth-none read' })).body;
+    expect(registered).toMatchObject({ kind: 'server', scope: 'auth-none read' });
+    expect((await clientCredentials(embedded.url, registered as { client_id: string; client_secret: string }, { scope: 'read' })).status).toBe(200);
+    const uri = registered.registration_client_uri as string;
+    const updated = await send('PUT', uri, registered.registration_access_token as string, { client_id: registered.client_id, client_name: 'Batch', scope: 'auth-none' });
+    expect(updated).toMatchObject({ status: 200, body: { scope: 'auth-none' } });
+    expect((await send('DELETE', uri, updated.body.registration_access_token as string)).status).toBe(204);
+    expect((await send('POST', `${embedded.url}/reg`, token, { client_name: 'Again', scope: 'read' })).status).toBe(401);
   });
 });
