@@ -87,11 +87,10 @@ function stringList(fields: Body, field: ClientField): string[] | undefined {
 function requestedScopes(fields: Body): string[] | undefined {
   const scope = optional(fields, 'scopes', 'string');
   const allowed = fields.allowed_scopes;
-  if (allowed !== undefined && allowed !== null && allowed !== scope) {
-    if (typeof allowed !== 'string' || scope !== undefined) throw new MetadataError('allowed_scopes must be a string equal to scope (they name the same list; send one)');
-    return allowed.split(' ').filter(Boolean);
-  }
-  return scope?.split(' ').filter(Boolean);
+  if (allowed === undefined || allowed === null) return scope?.split(' ').filter(Boolean);
+  if (typeof allowed !== 'string') throw new MetadataError('allowed_scopes must be a string');
+  if (scope !== undefined && allowed !== scope) throw new MetadataError('allowed_scopes must equal scope: they name the same list (send one)');
+  return allowed.split(' ').filter(Boolean);
 }
 
 function organizations(fields: Body): Record<string, string> {

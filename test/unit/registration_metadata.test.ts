@@ -29,8 +29,9 @@ test('allowed_scopes is accepted for scope, and the RFC fields a kind decides ma
   }, allowance, catalogue);
   expect(metadata.allowed_scopes).toBe('openid');
   expect(refusal({ client_name: 'P', redirect_uris: [CB], scope: 'openid', allowed_scopes: 'read' })).toEqual({
-    error: 'invalid_client_metadata', error_description: 'allowed_scopes must be a string equal to scope (they name the same list; send one)',
+    error: 'invalid_client_metadata', error_description: 'allowed_scopes must equal scope: they name the same list (send one)',
   });
+  expect(refusal({ client_name: 'P', redirect_uris: [CB], allowed_scopes: ['read'] })?.error_description).toBe('allowed_scopes must be a string');
 });
 
 test.each([
