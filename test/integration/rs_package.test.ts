@@ -12,8 +12,16 @@ import { promisify } from 'node:util';
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
-// `node` and `npm` on PATH: the project's Node 24, as a consumer's own Node.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+// `node` and `npm` on PATH: the project's Node 24, as a consumer's own Node. Run under `npm test`,
+// the environment holds npm's settings for this checkout (npm_config_local_prefix and the like):
+// they are dropped, so the consumer's npm works on the consumer's project only.
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_'))),
+  PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+  npm_config_prefer_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+};
 const version = async (name: string) => (JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 let dir: string;
