@@ -11,6 +11,11 @@ const commaList = z
   .string()
   .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean));
 
+/** host:port, comma-separated: where to find a Redis Cluster's nodes or the Sentinels. */
+const hostPortList = commaList
+  .refine((parts) => parts.length > 0 && parts.every((part) => hostPort(part) !== undefined))
+  .transform((parts) => parts.map((part) => hostPort(part)!));
+
 const schema = z.object({
   /** Issuer identifier: the public https URL of this provider, without a trailing slash. Default http://localhost:PORT. */
   ISSUER: z
@@ -32,6 +37,18 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data').transform((dir) => resolve(dir)),
   /** Redis for short-lived models; unset keeps them in SQL. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /**
+   * A Redis Cluster instead of one server: some of its nodes (the rest are discovered). The user,
+   * password and rediss: of REDIS_URL, if set, apply to every node, and its host is one more seed.
+   */
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  /**
+   * Redis behind Sentinel: the sentinels to ask where the master is (after a failover, the
+   * promoted replica). The user, password and rediss: of REDIS_URL, if set, are the master's.
+   */
+  REDIS_SENTINELS: hostPortList.optional(),
+  /** The name the sentinels monitor the master under (`sentinel monitor NAME ...`). */
+  REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9._-]+$/).default('mymaster'),
   /** Comma-separated keys signing cookies, newest first; unset means generated once and kept in the database. */
   COOKIE_KEYS: commaList
     .refine((keys) => keys.length > 0 && keys.every((key) => key.length >= 32), 'a comma-separated list of keys of 32 or more characters')
@@ -95,6 +112,9 @@ const schema = z.object({
   if (env.IDENTITY === 'cas' && !env.CAS_URL) {
     ctx.addIssue({ code: 'custom', path: ['CAS_URL'], message: 'required when IDENTITY=cas: the CAS server base URL, e.g. https://cas.example.edu/cas' });
   }
+  if (env.REDIS_CLUSTER_NODES && env.REDIS_SENTINELS) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'required to be unset when REDIS_CLUSTER_NODES is set: a Redis Cluster fails over by itself' });
+  }
   if (env.GROUPS === 'grouper' && !env.GROUPER_URL) {
     ctx.addIssue({ code: 'custom', path: ['GROUPER_URL'], message: 'required when GROUPS=grouper: the Grouper WS base URL' });
   }
@@ -107,6 +127,10 @@ export interface Config {
   database: { kind: 'postgres'; url: string } | { kind: 'embedded'; dataDir: string };
   databaseIdleTimeoutSeconds: number;
   redisUrl: string | undefined;
+  /** Seeds of a Redis Cluster (REDIS_URL then only gives credentials and TLS, and one more seed). */
+  redisCluster: HostPort[] | undefined;
+  /** Sentinels and the master's name (REDIS_URL then only gives the master's credentials and TLS). */
+  redisSentinel: { sentinels: HostPort[]; masterName: string } | undefined;
   cookieKeys: string[] | undefined;
   identity: { kind: 'local' } | { kind: 'cas'; casUrl: string };
   groups: { kind: 'db' } | { kind: 'grouper'; grouperUrl: string };
@@ -121,6 +145,19 @@ export interface Config {
   metricsToken: string | undefined;
   /** The operator's key-encryption key, if given (see src/key_encryption_key.ts for the embedded default). */
   keyEncryptionKey: Buffer | undefined;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+function hostPort(text: string): HostPort | undefined {
+  // [v6 address]:port, or name-or-v4:port.
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65535) return undefined;
+  return { host: match[1] ?? match[2]!, port };
 }
 
 /** Whose X-Forwarded-For entries are believed: nobody's, the nearest `hops` proxies', or those at these addresses. */
@@ -164,6 +201,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'embedded', dataDir: e.DATA_DIR },
     databaseIdleTimeoutSeconds: e.DATABASE_IDLE_TIMEOUT_SECONDS,
     redisUrl: e.REDIS_URL,
+    redisCluster: e.REDIS_CLUSTER_NODES,
+    redisSentinel: e.REDIS_SENTINELS ? { sentinels: e.REDIS_SENTINELS, masterName: e.REDIS_SENTINEL_MASTER } : undefined,
     cookieKeys: e.COOKIE_KEYS,
     identity: e.IDENTITY === 'cas' ? { kind: 'cas', casUrl: e.CAS_URL!.replace(/\/$/, '') } : { kind: 'local' },
     groups: e.GROUPS === 'grouper' ? { kind: 'grouper', grouperUrl: e.GROUPER_URL!.replace(/\/$/, '') } : { kind: 'db' },
@@ -189,6 +228,9 @@ const ACCEPTS: Record<string, string> = {
   DATABASE_IDLE_TIMEOUT_SECONDS: 'an integer number of seconds from 1 to 86400',
   DATA_DIR: 'a directory path',
   REDIS_URL: 'a redis:// or rediss:// URL',
+  REDIS_CLUSTER_NODES: 'a comma-separated list of host:port, e.g. redis-1:6379,redis-2:6379',
+  REDIS_SENTINELS: 'a comma-separated list of host:port, e.g. sentinel-1:26379,sentinel-2:26379',
+  REDIS_SENTINEL_MASTER: 'a master name as the sentinels know it (letters, digits, . _ -), e.g. mymaster',
   COOKIE_KEYS: 'a comma-separated list of keys of 32 or more characters',
   IDENTITY: 'local or cas',
   CAS_URL: 'an http(s) URL of the CAS server, e.g. https://cas.example.edu/cas',

@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
 import { migrateAtStart, openDatabase, type Database, type DatabaseLog } from './storage/database.ts';
-import { openRedis, type Redis } from './storage/redis.ts';
+import { openRedis, redisConfigured, type Redis } from './storage/redis.ts';
 import { ClientCache } from './storage/client_changes.ts';
 import { AuditWriter, type AuditWriterLog } from './storage/audit_log.ts';
 
@@ -18,7 +18,7 @@ export async function openServices(config: Config, log?: DatabaseLog & AuditWrit
   const database = await openDatabase(config.database, { idleTimeoutSeconds: config.databaseIdleTimeoutSeconds, log });
   try {
     await migrateAtStart(config.database, database);
-    const redis = config.redisUrl ? await openRedis(config.redisUrl) : undefined;
+    const redis = redisConfigured(config) ? await openRedis(config) : undefined;
     const clientCache = new ClientCache();
     await clientCache.listen(database.connection);
     const audit = new AuditWriter(database.knex, log ?? { error: () => {} });

@@ -36,7 +36,10 @@ required_files() {
   echo "/usr/lib/python3/dist-packages/rest_framework/permissions.py python3-djangorestframework"
   echo "/usr/lib/python3/dist-packages/gunicorn/app/wsgiapp.py python3-gunicorn"
   [ -n "${TEST_POSTGRES_URL:-}" ] || echo "/usr/lib/postgresql/*/bin/initdb postgresql"
-  [ -n "${TEST_REDIS_URL:-}" ] || echo "/usr/bin/redis-server redis-server"
+  # Always: besides the shared Redis, the Cluster and Sentinel tests start their own
+  # (test/support/redis_topologies.ts; redis-server --sentinel, redis-cli --cluster create).
+  echo "/usr/bin/redis-server redis-server"
+  echo "/usr/bin/redis-cli redis-tools"
 }
 
 missing_files() {

@@ -16,7 +16,7 @@ import { UsageError, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
 import { disableAccount, enableAccount, setPassword } from './offboarding_commands.ts';
 import { GRANT_FLAG_OPTIONS, listGrants, revokeGrants, type GrantFlags } from './grant_commands.ts';
-import { openRedis, type Redis } from '../storage/redis.ts';
+import { openRedis, redisConfigured, type Redis } from '../storage/redis.ts';
 import type { Stores } from '../storage/adapter_router.ts';
 
 const USAGE = `usage: gatehouse <command> [--json]
@@ -51,7 +51,7 @@ Configuration comes from the same environment variables as the server (see READM
 interface CommandContext {
   db: Knex;
   config: Config;
-  /** The database and, if REDIS_URL is set, Redis (connected at the first call): where tokens and sessions live. */
+  /** The database and, if Redis is configured, Redis (connected at the first call): where tokens and sessions live. */
   stores(): Promise<Stores>;
 }
 
@@ -192,7 +192,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     if (name !== 'migrate') await migrateLatest(database.knex);
     const db = database.knex;
     const stores = async (): Promise<Stores> => {
-      if (config.redisUrl) redis ??= await openRedis(config.redisUrl);
+      if (redisConfigured(config)) redis ??= await openRedis(config);
       return { db, redis };
     };
     const result = await run({ db, config, stores });

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory } from 'oidc-provider';
 import type { Knex } from 'knex';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.ts';
 import { SqlAdapter } from './sql_adapter.ts';
 import { RedisAdapter } from './redis_adapter.ts';
 import { ConsumedMarkers } from './consumed_markers.ts';

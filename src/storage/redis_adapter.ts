@@ -1,23 +1,24 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import { replicated, type Redis } from './redis.ts';
 import { alreadyConsumed } from './errors.ts';
 import type { ConsumedMarkers } from './consumed_markers.ts';
 
-// One round trip and one command per save, whatever the indexes: the token endpoint's hot path.
-// KEYS: artifact, grant index, uid index, user code index ('' when absent); ARGV: payload, ttl (0: none), id.
-const UPSERT_SCRIPT = `
-local ttl = tonumber(ARGV[2])
+// Every script touches one key: on a Redis Cluster an artifact and its indexes live in different
+// hash slots (an index is found by grant, uid or user code, the artifact by its own id), and a
+// script's keys must share one. A save's commands leave in one write all the same (auto-pipelining).
+
+// KEYS[1] = artifact; ARGV: payload, ttl (0: none).
+const SAVE_SCRIPT = `
 redis.call('HSET', KEYS[1], 'payload', ARGV[1])
-if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
-if KEYS[2] ~= '' then
-  redis.call('SADD', KEYS[2], KEYS[1])
-  if ttl > 0 and redis.call('TTL', KEYS[2]) < ttl then redis.call('EXPIRE', KEYS[2], ttl) end
-end
-for i = 3, 4 do
-  if KEYS[i] ~= '' then
-    if ttl > 0 then redis.call('SET', KEYS[i], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[3]) end
-  end
-end
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+// KEYS[1] = a grant's index set; ARGV: artifact key, ttl (0: none). The set lives as long as its longest-lived member.
+const INDEX_SCRIPT = `
+local ttl = tonumber(ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+if ttl > 0 and redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1`;
 
 // KEYS[1] = artifact; ARGV[1] = now. 1: consumed by this call, 0: already consumed, -1: no such artifact.
@@ -25,28 +26,19 @@ const CONSUME_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
-// KEYS[1] = the grant's index set; deletes every artifact it lists, then the set.
-const REVOKE_SCRIPT = `
-local members = redis.call('SMEMBERS', KEYS[1])
-for i = 1, #members, 500 do
-  redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
-end
-redis.call('DEL', KEYS[1])
-return #members`;
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gatehouseUpsert(key: string, grantKey: string, uidKey: string, userCodeKey: string, payload: string, ttl: number, id: string): Result<number, Context>;
+    gatehouseSave(key: string, payload: string, ttl: number): Result<number, Context>;
+    gatehouseIndex(indexKey: string, key: string, ttl: number): Result<number, Context>;
     gatehouseConsume(key: string, now: number): Result<number, Context>;
-    gatehouseRevoke(grantKey: string): Result<number, Context>;
   }
 }
 
 export function defineAdapterScripts(redis: Redis): void {
   if (typeof redis.gatehouseConsume === 'function') return;
-  redis.defineCommand('gatehouseUpsert', { numberOfKeys: 4, lua: UPSERT_SCRIPT });
+  redis.defineCommand('gatehouseSave', { numberOfKeys: 1, lua: SAVE_SCRIPT });
+  redis.defineCommand('gatehouseIndex', { numberOfKeys: 1, lua: INDEX_SCRIPT });
   redis.defineCommand('gatehouseConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
-  redis.defineCommand('gatehouseRevoke', { numberOfKeys: 1, lua: REVOKE_SCRIPT });
 }
 
 export interface RedisAdapterOptions {
@@ -80,16 +72,21 @@ export class RedisAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    // Only the payload field: saving an artifact again never clears its consumed mark.
-    await this.#redis.gatehouseUpsert(
-      this.#key(id),
-      payload.grantId ? this.#indexKey('grant', payload.grantId) : '',
-      payload.uid ? this.#indexKey('uid', payload.uid) : '',
-      payload.userCode ? this.#indexKey('user_code', payload.userCode) : '',
-      JSON.stringify(payload),
-      expiresIn ?? 0,
-      id,
-    );
+    const key = this.#key(id);
+    const ttl = expiresIn ?? 0;
+    const lookup = (index: 'uid' | 'user_code', value: string) => ttl > 0
+      ? this.#redis.set(this.#indexKey(index, value), id, 'EX', ttl)
+      : this.#redis.set(this.#indexKey(index, value), id);
+    // Sent together, indexes first: a save cut short leaves at most an index naming nothing, and
+    // an artifact is handed out only once every command succeeded (oidc-provider awaits this).
+    await Promise.all([
+      payload.grantId ? this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl) : undefined,
+      payload.uid ? lookup('uid', payload.uid) : undefined,
+      payload.userCode ? lookup('user_code', payload.userCode) : undefined,
+      // Only the payload field: saving an artifact again never clears its consumed mark.
+      this.#redis.gatehouseSave(key, JSON.stringify(payload), ttl),
+    ]);
+    await replicated(this.#redis);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -127,10 +124,18 @@ export class RedisAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     await this.#redis.del(this.#key(id));
+    await replicated(this.#redis);
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.#redis.gatehouseRevoke(this.#indexKey('grant', grantId));
+    const index = this.#indexKey('grant', grantId);
+    const members = await this.#redis.smembers(index);
+    if (members.length === 0) return;
+    // One DEL per artifact (they may live on different Cluster nodes), then only the members read:
+    // an artifact the grant gained meanwhile stays listed for the next revocation.
+    await Promise.all(members.map((member) => this.#redis.del(member)));
+    await this.#redis.srem(index, ...members);
+    await replicated(this.#redis);
   }
 
   #key(id: string): string {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config.ts';
-import type { Redis } from '../../src/storage/redis.ts';
+import { scanKeys, type Redis } from '../../src/storage/redis.ts';
 import { TEST_POSTGRES_URL } from './env.ts';
 
 export interface TestDatabase {
@@ -43,12 +43,8 @@ export async function adminQuery<Row extends object = object>(sql: string, param
 
 /** Deletes every key under a prefix: tokens would expire, but a run should not leave them behind. */
 export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  // Key by key: on a Redis Cluster the keys of one page may live in different slots.
+  for await (const keys of scanKeys(redis, `${prefix}*`, 1000)) await Promise.all(keys.map((key) => redis.unlink(key)));
 }
 
 /** A Redis key prefix no other test uses. */

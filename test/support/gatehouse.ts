@@ -28,6 +28,8 @@ export interface StartOptions {
   /** Overrides the database connection (e.g. through a proxy the test can cut). */
   databaseConfig?: Config['database'];
   redisUrl?: string;
+  /** The Redis key prefix (default: one of its own); instances given the same one share their keys, as in production. */
+  redisPrefix?: string;
   /** Where the log lines go (LOG_LEVEL in env decides which); unset, stdout. */
   logTo?: DestinationStream;
 }
@@ -48,10 +50,11 @@ export async function startGatehouse(options: StartOptions = {}): Promise<Runnin
   const config: Config = {
     ...base,
     database,
-    redisUrl: options.redis === false ? undefined : (options.redisUrl ?? TEST_REDIS_URL),
+    // A Cluster or Sentinel given in env (REDIS_CLUSTER_NODES, REDIS_SENTINELS) replaces the test Redis.
+    redisUrl: options.redis === false || base.redisCluster || base.redisSentinel ? base.redisUrl : (options.redisUrl ?? TEST_REDIS_URL),
   };
   const services = await openServices(config);
-  const redisPrefix = uniqueRedisPrefix();
+  const redisPrefix = options.redisPrefix ?? uniqueRedisPrefix();
   const provider = await createApp({ config, logger: createLogger(config.logLevel, options.logTo), ...services, redisPrefix });
   http.serve(provider.callback());
   return {

@@ -71,6 +71,11 @@ test.each([
   [{ TRUST_PROXY: '10.0.0.1,proxy.internal' }, /^invalid configuration: TRUST_PROXY: expected false, the number of proxies/],
   [{ METRICS_TOKEN: 'a'.repeat(31) }, /^invalid configuration: METRICS_TOKEN: expected a token of 32 or more printable characters/],
   [{ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` }, /^invalid configuration: METRICS_TOKEN: /],
+  [{ REDIS_CLUSTER_NODES: 'redis-1:6379,redis-2' }, /^invalid configuration: REDIS_CLUSTER_NODES: expected a comma-separated list of host:port, e.g. redis-1:6379,redis-2:6379$/],
+  [{ REDIS_CLUSTER_NODES: 'redis://redis-1:6379' }, /^invalid configuration: REDIS_CLUSTER_NODES: /],
+  [{ REDIS_SENTINELS: 'sentinel-1:99999' }, /^invalid configuration: REDIS_SENTINELS: expected a comma-separated list of host:port/],
+  [{ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'my master' }, /^invalid configuration: REDIS_SENTINEL_MASTER: expected a master name as the sentinels know it/],
+  [{ REDIS_CLUSTER_NODES: 'r:6379', REDIS_SENTINELS: 's:26379' }, /^invalid configuration: REDIS_SENTINELS: required to be unset when REDIS_CLUSTER_NODES is set/],
 ])('%j is refused with one line naming the variable', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(message);
@@ -84,6 +89,20 @@ test.each([
   ['10.0.0.0/8, 192.0.2.10,::1,fd00::/8', { kind: 'addresses', ranges: ['10.0.0.0/8', '192.0.2.10', '::1', 'fd00::/8'] }],
 ])('TRUST_PROXY=%s names which proxies are believed', (value, trustProxy) => {
   expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(trustProxy);
+});
+
+test('a Redis Cluster is given by some of its nodes, Sentinel by its sentinels and the master\'s name', () => {
+  expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:6379, 10.0.0.2:7000,[fd00::3]:6379' })).toMatchObject({
+    redisUrl: undefined,
+    redisCluster: [{ host: 'redis-1', port: 6379 }, { host: '10.0.0.2', port: 7000 }, { host: 'fd00::3', port: 6379 }],
+    redisSentinel: undefined,
+  });
+  expect(loadConfig({ REDIS_SENTINELS: 's-1:26379,s-2:26379', REDIS_URL: 'redis://:pw@unused:6379' })).toMatchObject({
+    redisUrl: 'redis://:pw@unused:6379',
+    redisCluster: undefined,
+    redisSentinel: { sentinels: [{ host: 's-1', port: 26379 }, { host: 's-2', port: 26379 }], masterName: 'mymaster' },
+  });
+  expect(loadConfig({ REDIS_SENTINELS: 's-1:26379', REDIS_SENTINEL_MASTER: 'gatehouse-cache' }).redisSentinel?.masterName).toBe('gatehouse-cache');
 });
 
 test('a refused value is never echoed back, since it may hold a password', () => {

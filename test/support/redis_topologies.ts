@@ -1,0 +1,161 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import type { HostPort } from '../../src/config.ts';
+import { freePort } from './listen.ts';
+import { pollUntil } from './poll.ts';
+
+const run = promisify(execFile);
+
+/** A redis-server the test started on loopback, in its own directory, with nothing persisted. */
+export interface RedisNode extends HostPort {
+  child: ChildProcess;
+  /** A plain connection to this node alone (no cluster routing), for looking inside. */
+  client: Redis;
+  /** SIGKILLs the node, as a crash would. */
+  kill(): Promise<void>;
+}
+
+async function startNode(dir: string, args: string[]): Promise<RedisNode> {
+  const port = await freePort();
+  const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`)], { stdio: 'ignore' });
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100, connectTimeout: 1000 });
+  client.on('error', () => {});
+  const answered = await pollUntil(() => client.ping().then(() => true, () => false), Boolean, 10_000, 50);
+  if (!answered) throw new Error(`redis-server on port ${port} did not start (see ${dir})`);
+  const kill = async () => {
+    client.disconnect();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  };
+  return { host: '127.0.0.1', port, child, client, kill };
+}
+
+/** A temporary directory for some nodes, and how to kill them all and remove it. */
+async function nodeGroup(kind: string): Promise<{ dir: string; nodes: RedisNode[]; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `gatehouse-${kind}-`));
+  const nodes: RedisNode[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.kill()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { dir, nodes, stop };
+}
+
+export interface RedisCluster {
+  /** The masters, each owning a third of the hash slots. */
+  masters: RedisNode[];
+  /** For REDIS_CLUSTER_NODES. */
+  seeds: string;
+  stop(): Promise<void>;
+}
+
+/** A Redis Cluster of `size` masters and no replicas on loopback, ready (every slot served). */
+export async function startRedisCluster(size = 3): Promise<RedisCluster> {
+  const { dir, nodes: masters, stop } = await nodeGroup('cluster');
+  try {
+    for (let i = 0; i < size; i++) {
+      const nodeDir = join(dir, String(i));
+      await mkdir(nodeDir);
+      // The bus port is given too: port + 10000, the default, may be past 65535.
+      masters.push(await startNode(nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort())]));
+    }
+    await run('redis-cli', ['--cluster', 'create', ...masters.map((node) => `${node.host}:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const states = await pollUntil(
+      () => Promise.all(masters.map((node) => node.client.cluster('INFO') as Promise<string>)),
+      (infos) => infos.every((info) => info.includes('cluster_state:ok')),
+      15_000,
+      100,
+    );
+    if (!states.every((info) => info.includes('cluster_state:ok'))) throw new Error(`the cluster did not become ready:\n${states.join('\n')}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { masters, seeds: masters.map((node) => `${node.host}:${node.port}`).join(','), stop };
+}
+
+export interface RedisSentinels {
+  /** The master and the replica as started (after a failover, the replica is the master). */
+  master: RedisNode;
+  replica: RedisNode;
+  sentinels: RedisNode[];
+  /** For REDIS_SENTINELS. */
+  addresses: string;
+  masterName: string;
+  /** The address the sentinels give for the master now. */
+  currentMaster(): Promise<HostPort | undefined>;
+  /** SIGKILLs the master, then waits until the sentinels name the replica as master and it says so itself. */
+  crashMaster(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One master, one replica and three sentinels (quorum 2) on loopback, the sentinels agreeing on
+ * both data nodes before this returns.
+ */
+export async function startRedisSentinels(masterName = 'mymaster'): Promise<RedisSentinels> {
+  const { dir, nodes, stop } = await nodeGroup('sentinel');
+  try {
+    const master = await startNode(dir, []);
+    nodes.push(master);
+    const replica = await startNode(dir, ['--replicaof', master.host, String(master.port)]);
+    nodes.push(replica);
+    const sentinels: RedisNode[] = [];
+    for (let i = 0; i < 3; i++) {
+      // A sentinel rewrites its configuration file, so each has its own.
+      const config = join(dir, `sentinel-${i}.conf`);
+      await writeFile(config, [
+        `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 5000`,
+        '',
+      ].join('\n'));
+      const sentinel = await startNode(dir, [config, '--sentinel']);
+      nodes.push(sentinel);
+      sentinels.push(sentinel);
+    }
+    const ask = (command: string[]) => sentinels[0]!.client.call('SENTINEL', ...command);
+    const currentMaster = async () => {
+      const address = (await ask(['get-master-addr-by-name', masterName])) as [string, string] | null;
+      return address ? { host: address[0], port: Number(address[1]) } : undefined;
+    };
+    // Ready once every sentinel knows the replica (in sync) and the other sentinels.
+    const ready = await pollUntil(async () => {
+      const views = await Promise.all(sentinels.map(async (sentinel) => {
+        const replicas = (await sentinel.client.call('SENTINEL', 'replicas', masterName)) as string[][];
+        const peers = (await sentinel.client.call('SENTINEL', 'sentinels', masterName)) as string[][];
+        return replicas.length === 1 && replicaUp(replicas[0]!) && peers.length === 2;
+      }));
+      return views.every(Boolean);
+    }, Boolean, 20_000, 100);
+    if (!ready) throw new Error('the sentinels did not discover the replica and each other');
+    const promotion = async () => {
+      const promoted = await pollUntil(async () => {
+        const now = await currentMaster();
+        const role = await replica.client.role().catch(() => []);
+        return now?.port === replica.port && role[0] === 'master';
+      }, Boolean, 20_000, 100);
+      if (!promoted) throw new Error('the failover did not complete');
+    };
+    const crashMaster = async () => {
+      await master.kill();
+      await promotion();
+    };
+    return { master, replica, sentinels, addresses: sentinels.map((node) => `${node.host}:${node.port}`).join(','), masterName, currentMaster, crashMaster, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A SENTINEL replicas entry (flat field/value list) of a replica up and in sync. */
+function replicaUp(fields: string[]): boolean {
+  const field = (name: string) => fields[fields.indexOf(name) + 1];
+  return field('flags') === 'slave' && field('master-link-status') === 'ok';
+}
