@@ -12,10 +12,17 @@ function parseSince(value: string, now = Date.now()): Date {
   const duration = /^(\d{1,6})([mhd])$/.exec(value);
   if (duration) return new Date(now - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? new Date(value) : undefined;
-  if (!iso || Number.isNaN(iso.getTime())) {
+  if (!iso || Number.isNaN(iso.getTime()) || !isCalendarDate(value.slice(0, 10))) {
     throw new UsageError(`--since takes an ISO 8601 date or time (2026-11-01, 2026-11-01T08:00:00Z) or a duration (30m, 24h, 7d); got ${JSON.stringify(value)}`);
   }
   return iso;
+}
+
+/** Date would take 2026-02-30 for March 2: a day the month does not have is a typo. */
+function isCalendarDate(date: string): boolean {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
 }
 
 function parseLimit(value: string): number {

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { migrateLatest, openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
+import { createPostgresDatabase, type TestDatabase } from './databases.ts';
+import { TEST_KEY_ENCRYPTION_KEY } from './gatehouse.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
@@ -17,4 +20,45 @@ export function gatehouse(args: string[], env: Record<string, string>, stdin = '
     });
     child.stdin!.end(stdin);
   });
+}
+
+/** Runs several calls (arguments, standard input), two at a time as the machine has two cores; results in order. */
+export async function gatehouseEach(calls: [args: string[], stdin?: string][], env: Record<string, string>): Promise<CliRun[]> {
+  const runs: CliRun[] = [];
+  for (let i = 0; i < calls.length; i += 2) runs.push(...await Promise.all(calls.slice(i, i + 2).map(([args, stdin]) => gatehouse(args, env, stdin))));
+  return runs;
+}
+
+/** One event as `gatehouse audit --json` prints it. */
+export interface AuditJson {
+  id: string;
+  at: string;
+  event: string;
+  actor: string;
+  sub: string | null;
+  username: string | null;
+  client_id: string | null;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * A fresh, migrated Postgres database for the file (or describe block), a connection the test
+ * may look into it with, and the environment that points the CLI at it.
+ */
+export function cliDatabase(): { env: Record<string, string>; db: () => Knex } {
+  const env: Record<string, string> = { KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
+  let testDb: TestDatabase | undefined;
+  let database: Database | undefined;
+  beforeAll(async () => {
+    testDb = await createPostgresDatabase();
+    database = await openDatabase(testDb.config);
+    await migrateLatest(database.knex);
+    env.DATABASE_URL = (testDb.config as { url: string }).url;
+  });
+  afterAll(async () => {
+    await database?.close();
+    await testDb?.drop();
+  });
+  return { env, db: () => database!.knex };
 }
