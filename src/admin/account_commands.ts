@@ -5,6 +5,7 @@ import { GroupMembers } from '../storage/group_members.ts';
 import { hashPassword } from '../identity/passwords.ts';
 import { displayUsername } from '../identity/usernames.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { auditOperator } from './operator.ts';
 import type { Config } from '../config.ts';
 
 type IdentityKind = Config['identity']['kind'];
@@ -37,21 +38,26 @@ export function createAccount(flags: AccountFlags): (db: Knex) => Promise<Comman
   // Checked as it will be stored: `ａｌｉｃｅ` (fullwidth) is alice.
   const username = displayUsername(flags.username ?? '');
   if (!username) throw new UsageError('accounts create needs --username');
-  if (!/^[\w.@+-]{1,64}$/.test(username)) throw new UsageError('--username may use letters, digits and . _ @ + - (at most 64)');
+  if (!/^[\w.@+-]{1,64}$/.test(username)) throw new UsageError(`--username may use letters, digits and . _ @ + - (at most 64); got ${JSON.stringify(username)}`);
   const password = chosenPassword(flags, 'accounts create needs --password or --password-stdin');
   if (flags.email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.email)) throw new UsageError(`--email is not an address: ${flags.email}`);
   return async (db) => {
+    // Hashed before the transaction opens: argon2 takes its time, and a transaction holds a connection.
+    const passwordHash = await hashPassword(password);
     try {
-      const account = await new AccountStore(db).createLocal(username, await hashPassword(password), {
-        email: flags.email,
-        // An operator registering the address vouches for it.
-        emailVerified: flags.email !== undefined,
-        name: flags.name,
-        givenName: flags['given-name'],
-        familyName: flags['family-name'],
+      return await db.transaction(async (trx) => {
+        const account = await new AccountStore(trx).createLocal(username, passwordHash, {
+          email: flags.email,
+          // An operator registering the address vouches for it.
+          emailVerified: flags.email !== undefined,
+          name: flags.name,
+          givenName: flags['given-name'],
+          familyName: flags['family-name'],
+        });
+        await auditOperator(trx, { event: 'account.created', accountId: account.id, username: account.username });
+        const view = { sub: account.id, username: account.username, email: account.email, name: account.name };
+        return { json: view, text: `created account ${account.username} (sub ${account.id})` };
       });
-      const view = { sub: account.id, username: account.username, email: account.email, name: account.name };
-      return { json: view, text: `created account ${account.username} (sub ${account.id})` };
     } catch (error) {
       if (error instanceof AccountExists) throw new UsageError(error.message);
       throw error;
@@ -89,21 +95,35 @@ export async function accountNamed(db: Knex, username: string): Promise<Account>
  * name not seen yet is accepted.
  */
 export function addGroupMember(group: string, username: string, identity: IdentityKind = 'local'): (db: Knex) => Promise<CommandResult> {
-  return async (db) => {
-    if (identity === 'local' && !(await new AccountStore(db).findByUsername(username))) {
-      throw new UsageError(`no account named ${username}: create it first (gatehouse accounts create)`);
+  const member = groupMember(group, username);
+  return (db) => db.transaction(async (trx) => {
+    const account = await new AccountStore(trx).findByUsername(member.username);
+    if (identity === 'local' && !account) {
+      throw new UsageError(`no account named ${member.username}: create it first (gatehouse accounts create)`);
     }
-    const added = await new GroupMembers(db).add(group, username);
-    return { json: { group, username, added }, text: added ? `added ${username} to ${group}` : `${username} is already in ${group}` };
-  };
+    const added = await new GroupMembers(trx).add(member.group, member.username);
+    if (added) await auditOperator(trx, { event: 'group.member_added', accountId: account?.id, username: account?.username ?? member.username, detail: { group: member.group } });
+    return { json: { ...member, added }, text: added ? `added ${member.username} to ${member.group}` : `${member.username} is already in ${member.group}` };
+  });
 }
 
 export function removeGroupMember(group: string, username: string): (db: Knex) => Promise<CommandResult> {
-  return async (db) => {
-    const removed = await new GroupMembers(db).remove(group, username);
-    if (!removed) throw new UsageError(`${username} is not in ${group}`);
-    return { json: { group, username, removed }, text: `removed ${username} from ${group}` };
-  };
+  const member = groupMember(group, username);
+  return (db) => db.transaction(async (trx) => {
+    const removed = await new GroupMembers(trx).remove(member.group, member.username);
+    if (!removed) throw new UsageError(`${member.username} is not in ${member.group}`);
+    const account = await new AccountStore(trx).findByUsername(member.username);
+    await auditOperator(trx, { event: 'group.member_removed', accountId: account?.id, username: account?.username ?? member.username, detail: { group: member.group } });
+    return { json: { ...member, removed }, text: `removed ${member.username} from ${member.group}` };
+  });
+}
+
+/** GROUP and USERNAME as given, trimmed as `scopes define --group` is; neither may be empty. */
+function groupMember(group: string, username: string): { group: string; username: string } {
+  const member = { group: group.trim(), username: username.trim() };
+  if (!member.group) throw new UsageError('GROUP must not be empty (e.g. gatehouse groups add-member library-staff alice)');
+  if (!member.username) throw new UsageError('USERNAME must not be empty (e.g. gatehouse groups add-member library-staff alice)');
+  return member;
 }
 
 export async function listGroups(db: Knex): Promise<CommandResult> {

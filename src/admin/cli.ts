@@ -4,15 +4,14 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { listEnterpriseScopes, loadScopeCatalogue } from '../storage/enterprise_scopes.ts';
 import { defineScope, listScopes } from './scope_commands.ts';
 import { migrateLatest, openDatabase } from '../storage/database.ts';
-import { listSigningKeys, rotateSigningKeys } from '../storage/signing_keys.ts';
-import { keyListing, rotationResult } from './key_listing.ts';
+import { listSigningKeys } from '../storage/signing_keys.ts';
+import { keyListing } from './key_listing.ts';
 import { janitorCommand } from './janitor_command.ts';
 import { REGISTRATION_TOKEN_USAGE, registrationTokenCommand } from './registration_token_command.ts';
 import { AUDIT_USAGE, auditCommand } from './audit_command.ts';
-import { keyEncryptionKeyFor } from '../key_encryption_key.ts';
-import { reencryptKeys } from './key_commands.ts';
-import { CLIENT_FLAG_OPTIONS, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
-import { UsageError, type CommandResult } from './output.ts';
+import { reencryptKeys, rotateKeys } from './key_commands.ts';
+import { CLIENT_FLAG_OPTIONS, requireClientChange, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
+import { UsageError, failureMessage, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
 import { disableAccount, enableAccount, setPassword } from './offboarding_commands.ts';
 import { GRANT_FLAG_OPTIONS, listGrants, revokeGrants, type GrantFlags } from './grant_commands.ts';
@@ -74,6 +73,7 @@ const COMMANDS: Record<string, Command> = {
   'clients update': (args) => {
     const { values, positionals } = parseArgs({ args, options: CLIENT_FLAG_OPTIONS, strict: true, allowPositionals: true });
     const id = onlyPositional(positionals, 'clients update ID');
+    requireClientChange(values);
     return async ({ db, config }) => updateClient(db, await loadScopeCatalogue(db, config.loginScope), id, values);
   },
   'scopes define': (args, config) => {
@@ -140,8 +140,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'keys rotate': (args) => {
     const { values } = parseArgs({ args, options: { restricted: { type: 'boolean' } } });
-    return async ({ db, config }) => rotationResult(
-      await rotateSigningKeys(db, values.restricted ? 'restricted' : 'main', await keyEncryptionKeyFor(config), config.keyActivationDelaySeconds));
+    return ({ db, config }) => rotateKeys(db, config, values.restricted ? 'restricted' : 'main');
   },
   'keys re-encrypt': (args) => {
     const { values } = parseArgs({ args, options: { 'new-key-file': { type: 'string' } }, strict: true });
@@ -199,8 +198,13 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     out.write(json ? `${JSON.stringify(result.json, null, 2)}\n` : `${result.text}\n`);
     return 0;
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    err.write(`gatehouse: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}\n`);
+    const parsing = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known = parsing || error instanceof UsageError || error instanceof ConfigError;
+    // node:util's messages name the option but not what the command takes instead.
+    const message = parsing
+      ? `${(error as Error).message.replace(/^(Unknown option '[^']*')\..*$/s, '$1')} (gatehouse help lists what ${name} takes)`
+      : (error as Error).message;
+    err.write(`gatehouse: ${known ? message : `failed: ${failureMessage(error)}`}\n`);
     return known ? 2 : 1;
   } finally {
     await redis?.quit();

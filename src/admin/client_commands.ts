@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import type { ScopeEntry } from '../policy/scope_catalogue.ts';
 import { CLIENT_KINDS, ClientSpecError, clientMetadata, clientSpec, needsSecret, type ClientInput } from '../policy/client_kinds.ts';
@@ -5,6 +6,7 @@ import { ClientStore, type StoredClient } from '../storage/clients.ts';
 import { newClientSecret } from '../provider/client_secret.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import { newClientId } from './client_id.ts';
+import { auditOperator } from './operator.ts';
 
 /** The flags of `clients create` and `clients update`, as parsed from the command line. */
 export interface ClientFlags {
@@ -43,39 +45,68 @@ export const CLIENT_FLAG_OPTIONS = {
 
 export type Catalogue = ReadonlyMap<string, ScopeEntry>;
 
-/** The flags `clients create` cannot do without, checked before anything is opened. */
+/** The flags `clients create` cannot do without (and one it cannot take), checked before anything is opened. */
 export function requireClientFlags(flags: ClientFlags): void {
   if (!flags.name) throw new UsageError('clients create needs --name');
   if (!flags.kind) throw new UsageError(`clients create needs --kind (${CLIENT_KINDS.join('|')})`);
+  if (flags['new-secret']) throw new UsageError('--new-secret is for clients update: clients create makes the secret of a client that needs one');
+}
+
+/** `clients update` changes what its flags name: without one there is nothing to do. */
+export function requireClientChange(flags: ClientFlags): void {
+  if (Object.values(flags).every((value) => value === undefined)) {
+    throw new UsageError('clients update needs at least one flag to change (those of clients create, or --new-secret)');
+  }
+}
+
+/** Flags that contradict each other, or the client as it is, refused rather than one silently winning. */
+function refuseConflicts(flags: ClientFlags, current: StoredClient | undefined): void {
+  if ((flags.restricted ?? current?.restricted) && flags['access-token-format'] === 'opaque') {
+    throw new UsageError('--access-token-format opaque conflicts with --restricted: a restricted client always gets JWT access tokens');
+  }
+  const filters = (flags.org ?? []).map((value) => value.split('=', 1)[0]);
+  const twice = filters.find((filter, index) => filters.indexOf(filter) !== index);
+  if (twice) throw new UsageError(`--org ${twice}=… is given twice: a client has one ${twice}`);
 }
 
 /** Validates the flags against the catalogue at once; the returned function stores the client. */
 export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
   requireClientFlags(flags);
+  refuseConflicts(flags, undefined);
   const client: StoredClient = { client_id: newClientId(), ...metadataOf(flags, undefined, catalogue) };
   const secret = needsSecret(client.kind) ? newClientSecret() : undefined;
   if (secret) client.client_secret = secret.stored;
-  return async (db) => {
-    await new ClientStore(db).save(client);
+  return (db) => db.transaction(async (trx) => {
+    await new ClientStore(trx).save(client);
+    await auditOperator(trx, { event: 'client.created', clientId: client.client_id, detail: { kind: client.kind, client_name: client.client_name, fields: changedFields(undefined, client) } });
     return shown(client, secret?.secret);
-  };
+  });
 }
 
-export async function updateClient(db: Knex, catalogue: Catalogue, clientId: string, flags: ClientFlags): Promise<CommandResult> {
-  const store = new ClientStore(db);
-  const current = await mustFind(store, clientId);
-  const client: StoredClient = { client_id: clientId, ...metadataOf(flags, current, catalogue) };
-  let secret: string | undefined;
-  if (needsSecret(client.kind)) {
-    // A secret survives an update unless asked for a new one, or the client had none before.
-    const fresh = flags['new-secret'] || !current.client_secret ? newClientSecret() : undefined;
-    client.client_secret = fresh?.stored ?? current.client_secret;
-    secret = fresh?.secret;
-  } else if (flags['new-secret']) {
-    throw new UsageError(`a ${client.kind} client has no secret`);
-  }
-  await store.save(client);
-  return shown(client, secret);
+/** Reads, checks and writes in one transaction with its audit record: a failure leaves the client as it was. */
+export function updateClient(db: Knex, catalogue: Catalogue, clientId: string, flags: ClientFlags): Promise<CommandResult> {
+  return db.transaction(async (trx) => {
+    const store = new ClientStore(trx);
+    const current = await mustFind(store, clientId);
+    refuseConflicts(flags, current);
+    const client: StoredClient = { client_id: clientId, ...metadataOf(flags, current, catalogue) };
+    let secret: string | undefined;
+    if (needsSecret(client.kind)) {
+      // A secret survives an update unless asked for a new one, or the client had none before.
+      const fresh = flags['new-secret'] || !current.client_secret ? newClientSecret() : undefined;
+      client.client_secret = fresh?.stored ?? current.client_secret;
+      secret = fresh?.secret;
+    } else if (flags['new-secret']) {
+      throw new UsageError(`--new-secret: a ${client.kind} client has no secret`);
+    }
+    const fields = changedFields(current, client);
+    // Asked to be what it already is: nothing to write, nothing to record.
+    if (fields.length) {
+      await store.save(client);
+      await auditOperator(trx, { event: 'client.updated', clientId, detail: { fields } });
+    }
+    return shown(client, secret);
+  });
 }
 
 export async function showClient(db: Knex, clientId: string): Promise<CommandResult> {
@@ -90,9 +121,20 @@ export async function listClients(db: Knex): Promise<CommandResult> {
   return { json: clients, text };
 }
 
-export async function deleteClient(db: Knex, clientId: string): Promise<CommandResult> {
-  if (!(await new ClientStore(db).delete(clientId))) throw new UsageError(`no client ${clientId}`);
-  return { json: { client_id: clientId, deleted: true }, text: `deleted client ${clientId}` };
+export function deleteClient(db: Knex, clientId: string): Promise<CommandResult> {
+  return db.transaction(async (trx) => {
+    const store = new ClientStore(trx);
+    const client = await mustFind(store, clientId);
+    await store.delete(clientId);
+    await auditOperator(trx, { event: 'client.deleted', clientId, detail: { kind: client.kind, client_name: client.client_name } });
+    return { json: { client_id: clientId, deleted: true }, text: `deleted client ${clientId}` };
+  });
+}
+
+/** The names of the fields that differ: a new secret shows as client_secret, never its value or digest. */
+function changedFields(before: StoredClient | undefined, after: StoredClient): string[] {
+  const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after)]) as Set<keyof StoredClient>;
+  return [...names].filter((name) => name !== 'client_id' && !isDeepStrictEqual(before?.[name], after[name])).sort();
 }
 
 function inputFrom(flags: ClientFlags, current: StoredClient | undefined): ClientInput {
@@ -118,7 +160,8 @@ function metadataOf(flags: ClientFlags, current: StoredClient | undefined, catal
   try {
     return clientMetadata(clientSpec(inputFrom(flags, current)), catalogue);
   } catch (error) {
-    if (error instanceof ClientSpecError) throw new UsageError(error.message);
+    // Every message names the flag, even one written for any surface ("not an absolute URL: …").
+    if (error instanceof ClientSpecError) throw new UsageError(error.describeFor('flag'));
     throw error;
   }
 }

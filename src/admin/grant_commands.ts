@@ -3,7 +3,9 @@ import type { Stores } from '../storage/adapter_router.ts';
 import { grantsOf } from '../storage/grants.ts';
 import { revokeGrant } from '../storage/grant_revocation.ts';
 import { ClientStore } from '../storage/clients.ts';
+import type { Account } from '../storage/accounts.ts';
 import { accountNamed } from './account_commands.ts';
+import { auditOperator } from './operator.ts';
 import type { CommandResult } from './output.ts';
 
 export const GRANT_FLAG_OPTIONS = {
@@ -35,14 +37,32 @@ export async function listGrants(db: Knex, flags: GrantFlags & { user: string })
 /** `grants revoke`: the grants go, and with them every access token, refresh token and code they issued. */
 export async function revokeGrants(stores: Stores, flags: GrantFlags & { user: string }): Promise<CommandResult> {
   const account = await accountNamed(stores.db, flags.user);
-  const revoked = await revokeGrantsOf(stores, account.id, flags.client);
+  const revoked = await revokeGrantsOf(stores, account, flags.client);
   const which = flags.client ? ` for ${flags.client}` : '';
   return { json: { username: account.username, client_id: flags.client ?? null, revoked }, text: `revoked ${revoked} grant(s) of ${account.username}${which}` };
 }
 
-/** Revokes an account's grants (one client's, if given); returns how many. */
-export async function revokeGrantsOf(stores: Stores, accountId: string, clientId?: string): Promise<number> {
-  const grants = await grantsOf(stores.db, accountId, clientId);
+/**
+ * Revokes an account's grants (one client's, if given); returns how many. Tokens kept in Redis
+ * cannot share a transaction with Postgres, so the order makes a run cut short safe to repeat:
+ * the audit record (how many, of which clients) commits first, so no revocation is ever
+ * unrecorded; then each grant's tokens and codes go, then the grant itself (revokeGrant). A grant
+ * not reached is still listed (`grants list`), and running the command again revokes and records it.
+ */
+export async function revokeGrantsOf(stores: Stores, account: Pick<Account, 'id' | 'username'>, clientId?: string): Promise<number> {
+  const grants = await stores.db.transaction(async (trx) => {
+    const found = await grantsOf(trx, account.id, clientId);
+    if (found.length) {
+      await auditOperator(trx, {
+        event: 'grants.revoked',
+        accountId: account.id,
+        username: account.username,
+        clientId,
+        detail: { grants: found.length, clients: [...new Set(found.map((grant) => grant.clientId))].sort() },
+      });
+    }
+    return found;
+  });
   for (const grant of grants) await revokeGrant(stores, grant.grantId);
   return grants.length;
 }

@@ -4,6 +4,9 @@ import { parseKeyEncryptionKey, type Config } from '../config.ts';
 import { KeyEncryptionKey } from '../key_encryption.ts';
 import { generatedKeyPath, keyEncryptionKeyFor, replaceKeyFile } from '../key_encryption_key.ts';
 import { resealStoredKeys } from '../storage/key_resealing.ts';
+import { rotateSigningKeys, type KeyPurpose } from '../storage/signing_keys.ts';
+import { rotationResult } from './key_listing.ts';
+import { auditOperator } from './operator.ts';
 import { UsageError, type CommandResult } from './output.ts';
 
 /**
@@ -20,7 +23,11 @@ export async function reencryptKeys(db: Knex, config: Config, newKeyPath: string
   if (!key) throw new UsageError('--new-key-file must hold 32 random bytes in base64, e.g. made by openssl rand -base64 32 > FILE');
   const from = await keyEncryptionKeyFor(config);
   const to = new KeyEncryptionKey(key);
-  const sealed = await resealStoredKeys(db, from, to);
+  const sealed = await db.transaction(async (trx) => {
+    const count = await resealStoredKeys(trx, from, to);
+    await auditOperator(trx, { event: 'key.resealed', detail: { sealed: count, key_id: to.id, previous_key_id: from.id } });
+    return count;
+  });
   const generated = generatedKeyPath(config);
   if (generated) {
     await replaceKeyFile(generated, text).catch((error: NodeJS.ErrnoException) => {
@@ -33,4 +40,14 @@ export async function reencryptKeys(db: Knex, config: Config, newKeyPath: string
     json: { key_id: to.id, previous_key_id: from.id, sealed, ...(generated ? { key_file: generated } : {}) },
     text: `sealed ${sealed} stored keys under key ${to.id} (was ${from.id})${generated ? `; ${generated} now holds the new key` : '; give it to every server as KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE'}`,
   };
+}
+
+/** `keys rotate`: the new keys and their audit record commit together (instances are told at commit). */
+export async function rotateKeys(db: Knex, config: Config, purpose: KeyPurpose): Promise<CommandResult> {
+  const kek = await keyEncryptionKeyFor(config);
+  return db.transaction(async (trx) => {
+    const keys = await rotateSigningKeys(trx, purpose, kek, config.keyActivationDelaySeconds);
+    await auditOperator(trx, { event: 'key.rotated', detail: { purpose, kids: keys.map((key) => key.kid), activates_at: keys[0]?.activatesAt.toISOString() } });
+    return rotationResult(keys);
+  });
 }

@@ -3,6 +3,7 @@ import { enterpriseScopeNameProblem, scopeCatalogue } from '../policy/scope_cata
 import type { EnterpriseScope } from '../policy/scope_policy.ts';
 import { defineEnterpriseScope } from '../storage/enterprise_scopes.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { auditOperator } from './operator.ts';
 
 /** `scopes define`: a scope granted to people in GROUP (defining the login scope gives it a group). */
 export function defineScope(name: string, flags: { group?: string | undefined; description?: string | undefined }, loginScope: string): (db: Knex) => Promise<CommandResult> {
@@ -11,10 +12,11 @@ export function defineScope(name: string, flags: { group?: string | undefined; d
   if (!flags.group?.trim()) throw new UsageError('scopes define needs --group');
   if (!flags.description?.trim()) throw new UsageError('scopes define needs --description (people read it on the consent page)');
   const scope: EnterpriseScope = { name, group: flags.group.trim(), description: flags.description.trim() };
-  return async (db) => {
-    await defineEnterpriseScope(db, scope);
+  return (db) => db.transaction(async (trx) => {
+    await defineEnterpriseScope(trx, scope);
+    await auditOperator(trx, { event: 'scope.defined', detail: { scope: scope.name, group: scope.group } });
     return { json: scope, text: `defined ${name}: members of ${scope.group} ("${scope.description}")` };
-  };
+  });
 }
 
 export function listScopes(loginScope: string, enterprise: EnterpriseScope[]): CommandResult {

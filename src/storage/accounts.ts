@@ -91,11 +91,15 @@ export class AccountStore {
     await this.#db(TABLE).where({ id }).update({ last_login_at: new Date() });
   }
 
-  /** Disables (or enables again) an account; an account already in that state keeps its date. */
-  async setDisabled(id: string, disabled: boolean): Promise<void> {
+  /**
+   * Disables (or enables again) an account; an account already in that state is left as it is
+   * (keeping its date). True when it changed.
+   */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
     const query = this.#db(TABLE).where({ id });
-    if (disabled) await query.whereNull('disabled_at').update({ disabled_at: new Date(), updated_at: new Date() });
-    else await query.update({ disabled_at: null, updated_at: new Date() });
+    if (disabled) query.whereNull('disabled_at');
+    else query.whereNotNull('disabled_at');
+    return (await query.update({ disabled_at: disabled ? new Date() : null, updated_at: new Date() })) > 0;
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {

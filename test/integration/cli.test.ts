@@ -53,7 +53,7 @@ describe('on the embedded database, while the provider runs', () => {
     expect(listed.find((c) => c.client_id === created.client_id)).toMatchObject({ backchannel_logout_uri: uri });
 
     const refused = await gatehouse(['clients', 'update', created.client_id, '--backchannel-logout-uri', 'http://portal.example.edu/logout'], env);
-    expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: a back-channel logout URI must use https (http only for localhost): http://portal.example.edu/logout\n' });
+    expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: --backchannel-logout-uri: a back-channel logout URI must use https (http only for localhost): http://portal.example.edu/logout\n' });
     const removed = JSON.parse((await gatehouse(['clients', 'update', created.client_id, '--backchannel-logout-uri', '', '--json'], env)).stdout) as Record<string, unknown>;
     expect(removed).not.toHaveProperty('backchannel_logout_uri');
     expect(removed).not.toHaveProperty('backchannel_logout_session_required');
@@ -98,14 +98,14 @@ describe('on Postgres', () => {
     [['clients', 'create', '--name', 'X'], 'gatehouse: clients create needs --kind (web|spa|server|resource-server)\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'robot'], 'gatehouse: --kind must be one of web, spa, server, resource-server (got robot)\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'web'], 'gatehouse: a web client needs at least one --redirect-uri\n'],
-    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'http://evil.example/cb'], 'gatehouse: a redirect URI must use https (http only for localhost): http://evil.example/cb\n'],
-    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'read teleport'], 'gatehouse: unknown scope "teleport": see the scope catalogue in the README\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'http://evil.example/cb'], 'gatehouse: --redirect-uri: a redirect URI must use https (http only for localhost): http://evil.example/cb\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'read teleport'], 'gatehouse: --scopes: unknown scope "teleport": see the scope catalogue in the README\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--org', 'dept=Physics'], 'gatehouse: --org must be one of user_org, course_org (got dept)\n'],
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--bogus'], expect.stringContaining("Unknown option '--bogus'")],
-    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-none openid read'], 'gatehouse: a server client can never be granted openid: it signs no one in (client credentials), and these are for a signed-in person\n'],
-    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-cas offline_access'], 'gatehouse: a server client can never be granted auth-cas offline_access: it signs no one in (client credentials), and these are for a signed-in person\n'],
-    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'openid auth-none'], 'gatehouse: a web client can never be granted auth-none: auth-none is for client credentials only\n'],
-    [['clients', 'create', '--name', 'X', '--kind', 'spa', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'auth-none'], 'gatehouse: a spa client can never be granted auth-none: auth-none is for client credentials only\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-none openid read'], 'gatehouse: --scopes: a server client can never be granted openid: it signs no one in (client credentials), and these are for a signed-in person\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'server', '--scopes', 'auth-cas offline_access'], 'gatehouse: --scopes: a server client can never be granted auth-cas offline_access: it signs no one in (client credentials), and these are for a signed-in person\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'web', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'openid auth-none'], 'gatehouse: --scopes: a web client can never be granted auth-none: auth-none is for client credentials only\n'],
+    [['clients', 'create', '--name', 'X', '--kind', 'spa', '--redirect-uri', 'https://portal.example.edu/cb', '--scopes', 'auth-none'], 'gatehouse: --scopes: a spa client can never be granted auth-none: auth-none is for client credentials only\n'],
   ])('a bad call %j says what is wrong on stderr and exits 2', async (args, message) => {
     const run = await gatehouse([...args, '--json'], env);
     expect(run).toEqual({ code: 2, stdout: '', stderr: message });
@@ -227,9 +227,9 @@ describe('janitor', () => {
       await db.close();
     }
     const first = await gatehouse(['janitor', '--batch-size', '2', '--limit', '3', '--json'], env);
-    expect(JSON.parse(first.stdout)).toEqual({ removed: 3, tables: { oidc_models: 3, consumed_markers: 0, rate_limits: 0 } });
+    expect(JSON.parse(first.stdout)).toEqual({ removed: 3, tables: { oidc_models: 3, consumed_markers: 0, rate_limits: 0, audit_events: 0 } });
     const rest = await gatehouse(['janitor'], env);
-    expect(rest).toEqual({ code: 0, stdout: 'removed 2 expired rows (oidc_models 2, consumed_markers 0, rate_limits 0)\n', stderr: '' });
+    expect(rest).toEqual({ code: 0, stdout: 'removed 2 expired rows (oidc_models 2, consumed_markers 0, rate_limits 0, audit_events 0)\n', stderr: '' });
   });
 
   test.each([
