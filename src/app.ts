@@ -16,6 +16,8 @@ import { keyEncryptionKeyFor } from './key_encryption_key.ts';
 import { providerConfiguration, type ProviderStorage } from './provider/configuration.ts';
 import { adapterFactory } from './storage/adapter_router.ts';
 import { scopeCatalogue } from './policy/scope_catalogue.ts';
+import { describeScope } from './i18n/scope_descriptions.ts';
+import type { Messages } from './i18n/messages.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
 import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
@@ -134,12 +136,14 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
   provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, keys)));
+  // What a person reads for a scope, in their language: on the consent page and the account page alike.
+  const scopeDescription = async (name: string, messages: Messages) => describeScope(name, catalogue.get(name) ?? (await scopeService.enterpriseScopes()).get(name), messages);
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
     config,
     logger,
     accounts,
-    describeScope: async (name) => catalogue.get(name)?.description ?? (await scopeService.enterpriseScopes()).get(name)?.description ?? name,
+    describeScope: scopeDescription,
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
     csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
     casSessions,

@@ -50,7 +50,7 @@ export function errorPages(logger: Logger): Middleware {
         : { error: 'server_error', error_description: 'the request could not be completed' };
       ctx.status = exposed ? (error.statusCode ?? error.status ?? 400) : 500;
       if (ctx.accepts('json', 'html') === 'html') {
-        await renderErrorPage(ctx, out);
+        await renderErrorPage(ctx, out, caught);
       } else {
         ctx.body = out;
       }

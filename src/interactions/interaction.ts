@@ -1,6 +1,7 @@
 import type { Provider } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Context } from 'koa';
+import { explained } from '../i18n/explained_error.ts';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -13,11 +14,11 @@ export async function currentInteraction(provider: Provider, ctx: Context): Prom
   try {
     details = await provider.interactionDetails(ctx.req, ctx.res);
   } catch (error) {
-    if (error instanceof errors.SessionNotFound) throw new errors.InvalidRequest('this sign-in has expired or was opened in another browser; start again from the application');
+    if (error instanceof errors.SessionNotFound) throw explained(new errors.InvalidRequest('this sign-in has expired or was opened in another browser; start again from the application'), 'error.signInExpired');
     throw error;
   }
   if (details.uid !== ctx.params.uid) {
-    throw new errors.InvalidRequest('this page does not belong to your current sign-in; start again from the application');
+    throw explained(new errors.InvalidRequest('this page does not belong to your current sign-in; start again from the application'), 'error.otherSignIn');
   }
   return details;
 }

@@ -11,7 +11,10 @@ import { currentInteraction, interactionClient, type InteractionDetails } from '
 import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
-import { renderInteractionPage, safeLogoUri } from './pages.ts';
+import { renderInteractionPage, safeHttpsUri } from './pages.ts';
+import { pageMessages } from '../i18n/page_messages.ts';
+import type { Messages } from '../i18n/messages.ts';
+import { explained } from '../i18n/explained_error.ts';
 import type { LoginLimits } from './login_limits.ts';
 import type { CasSessions } from '../storage/cas_sessions.ts';
 import { casLogout } from './cas_logout.ts';
@@ -25,8 +28,8 @@ export interface InteractionDeps {
   logger: Logger;
   accounts: AccountStore;
   limits: LoginLimits;
-  /** The description a person reads for a scope (catalogue or enterprise). */
-  describeScope(name: string): Promise<string>;
+  /** The description a person reads for a scope (catalogue or enterprise), in the page's language. */
+  describeScope(name: string, messages: Messages): Promise<string>;
   /** Key of the forms' CSRF tokens. */
   csrfKey: string;
   /** CAS service ticket -> session, for CAS single logout. */
@@ -36,9 +39,6 @@ export interface InteractionDeps {
   /** Where sign-ins and consents are recorded (buffered). */
   audit: AuditWriter;
 }
-
-// Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
-const BAD_CREDENTIALS = 'The username or password is not correct.';
 
 /** The pages a person sees between the client's request and the answer: sign in, consent, deny. */
 export function interactionRoutes(deps: InteractionDeps): Router {
@@ -55,7 +55,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (details.prompt.name === 'consent') {
       // First-party clients (--consent skip) are trusted to get what they are allowed to ask for.
       if (client.consent === 'skip') return finish(ctx, deps, { consent: { grantId: await consented(ctx, deps, details, false) } });
-      return showConsent(ctx, deps, details, { name: client.clientName, logoUri: client.logoUri });
+      return showConsent(ctx, deps, details, client);
     }
     throw new errors.InvalidRequest(`unsupported interaction prompt ${details.prompt.name}`);
   });
@@ -78,7 +78,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       ctx.set('Retry-After', String(wait));
       return showLogin(ctx, deps, details, client.clientName, {
         username,
-        message: `Too many failed attempts. Try again in ${waitText(wait)}.`,
+        message: (messages) => messages.t('login.tooManyAttempts', { wait: waitText(messages, wait) }),
         status: 429,
       });
     }
@@ -88,7 +88,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       deps.signIn('password', account && valid ? 'refused' : 'wrong_password');
       deps.logger.info({ event: 'login.failed', ip: ctx.ip, client: details.params.client_id }, 'sign-in failed');
       audit.refused('sign_in.failed', account, { method: 'password', reason: passwordFailure(account, valid) });
-      return showLogin(ctx, deps, details, client.clientName, { username, message: BAD_CREDENTIALS, status: 401 });
+      // Said for an unknown user and a wrong password alike, so the page does not reveal who has an account.
+      return showLogin(ctx, deps, details, client.clientName, { username, message: (messages) => messages.t('login.badCredentials'), status: 401 });
     }
     await Promise.all([attempt.succeeded(), deps.accounts.recordLocalLogin(account.id)]);
     deps.signIn('password', 'success');
@@ -161,9 +162,13 @@ async function person(deps: InteractionDeps, details: InteractionDetails): Promi
 }
 
 /** A wait as a person reads it: minutes up to two hours (the first waits), hours beyond (the day's limit). */
-function waitText(seconds: number): string {
-  const [amount, unit] = seconds > 2 * 60 * 60 ? [Math.ceil(seconds / 3600), 'hour'] : [Math.ceil(seconds / 60), 'minute'];
-  return `${amount} ${unit}${amount > 1 ? 's' : ''}`;
+function waitText(messages: Messages, seconds: number): string {
+  if (seconds > 2 * 60 * 60) {
+    const hours = Math.ceil(seconds / 3600);
+    return messages.t(hours > 1 ? 'wait.hours' : 'wait.hour', { count: hours });
+  }
+  const minutes = Math.ceil(seconds / 60);
+  return messages.t(minutes > 1 ? 'wait.minutes' : 'wait.minute', { count: minutes });
 }
 
 /** The CAS service URL of an interaction: where CAS sends the browser back with a ticket. */
@@ -173,7 +178,7 @@ function casService(config: Config, uid: string): string {
 
 async function checkedForm(ctx: Context, deps: InteractionDeps, details: InteractionDetails): Promise<URLSearchParams> {
   const form = await readForm(ctx);
-  if (!csrfValid(deps.csrfKey, details.uid, form.get('csrf'))) throw new errors.InvalidRequest('the form expired or did not come from this site; start again');
+  if (!csrfValid(deps.csrfKey, details.uid, form.get('csrf'))) throw explained(new errors.InvalidRequest('the form expired or did not come from this site; start again'), 'error.formExpired');
   return form;
 }
 
@@ -188,26 +193,38 @@ async function showLogin(
   deps: InteractionDeps,
   details: InteractionDetails,
   clientName: string | undefined,
-  state: { username?: string; message?: string; status?: number } = {},
+  state: { username?: string; message?: (messages: Messages) => string; status?: number } = {},
 ): Promise<void> {
-  await renderInteractionPage(ctx, 'login', {
-    title: 'Sign in',
+  const messages = pageMessages(ctx, details.params.ui_locales);
+  await renderInteractionPage(ctx, 'login', messages, {
+    title: messages.t('login.title'),
     uid: details.uid,
     csrf: csrfToken(deps.csrfKey, details.uid),
     clientName: clientName ?? String(details.params.client_id),
     username: state.username ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
-    message: state.message ?? '',
+    message: state.message?.(messages) ?? '',
   }, details.params.redirect_uri, state.status);
 }
 
-async function showConsent(ctx: Context, deps: InteractionDeps, details: InteractionDetails, client: { name: string | undefined; logoUri: string | undefined }): Promise<void> {
-  const scopes = await Promise.all((await scopesToApprove(deps.provider, details)).map(async (name) => ({ name, description: await deps.describeScope(name) })));
-  await renderInteractionPage(ctx, 'consent', {
-    title: 'Allow access?',
+/** The client's fields the consent page shows (oidc-provider's Client, with Gatehouse's metadata). */
+type ConsentClient = { clientName?: string | undefined; logoUri?: string | undefined; policyUri?: string | undefined; tosUri?: string | undefined };
+
+async function showConsent(ctx: Context, deps: InteractionDeps, details: InteractionDetails, client: ConsentClient): Promise<void> {
+  const messages = pageMessages(ctx, details.params.ui_locales);
+  const account = await deps.accounts.findById(details.session!.accountId);
+  const scopes = await Promise.all((await scopesToApprove(deps.provider, details)).map(async (name) => ({ name, description: await deps.describeScope(name, messages) })));
+  await renderInteractionPage(ctx, 'consent', messages, {
+    title: messages.t('consent.title'),
     uid: details.uid,
     csrf: csrfToken(deps.csrfKey, details.uid),
-    clientName: client.name ?? String(details.params.client_id),
-    logoUri: safeLogoUri(client.logoUri),
+    accountName: account?.name ?? '',
+    username: account?.username ?? '',
+    clientName: client.clientName ?? String(details.params.client_id),
+    logoUri: safeHttpsUri(client.logoUri),
+    policyUri: safeHttpsUri(client.policyUri),
+    tosUri: safeHttpsUri(client.tosUri),
+    // Where the person can take the approval back (the account page).
+    accountUrl: `${deps.config.issuer}/account`,
     scopes,
     // What the page promises must hold: a Grant outlives sign-out, and offline access with it.
     rememberedDays: Math.round(TTL.Grant / 86_400),

@@ -171,7 +171,7 @@ test('a login form posted without its CSRF token, or with another interaction\'s
   const page = await browser.open((await portal.begin()).url);
   const missing = await browser.submit(page, '/login', { username: 'alice', password: 'correct horse battery', csrf: '' });
   expect(missing).toMatchObject({ kind: 'page', status: 400 });
-  expect(html(missing)).toContain('the form expired or did not come from this site');
+  expect(html(missing)).toContain('The form expired or did not come from this site. Start again.');
 
   const other = new UserAgent(CALLBACK);
   const otherPage = await other.open((await portal.begin()).url);
@@ -191,11 +191,11 @@ test('an interaction URL that is not this browser\'s current interaction is refu
   // The browser scopes the interaction cookie to its own path: another uid finds no interaction.
   const crossed = await mine.open(theirPage.url);
   expect(crossed).toMatchObject({ kind: 'page', status: 400 });
-  expect(html(crossed)).toContain('this sign-in has expired or was opened in another browser');
+  expect(html(crossed)).toContain('This sign-in has expired or was opened in another browser.');
   // Even when the cookie does reach another uid's URL (a broader cookie path, a proxy), it is refused.
   const forced = await fetch(theirPage.url, { headers: { accept: 'text/html', cookie: mine.cookieHeader(myPage.url) } });
   expect(forced.status).toBe(400);
-  expect(await forced.text()).toContain('this page does not belong to your current sign-in');
+  expect(await forced.text()).toContain('This page does not belong to your current sign-in.');
 });
 
 test('sign-in pages carry CSP without inline script, frame-ancestors none, no-referrer and no-store', async () => {

@@ -1,0 +1,75 @@
+/**
+ * The English messages of every page, and the source every other language translates. A value
+ * may name parameters as {name}; a key ends in `Html` when its parameters are markup the page
+ * escapes itself (see messages.ts). The labels DESIGN.md fixes ("Sign in", "Allow", "Deny") are
+ * here like any other text: English pages keep them.
+ */
+export const en = {
+  'login.title': 'Sign in',
+  'login.leadHtml': 'to continue to {client}',
+  'login.username': 'Username',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
+  'login.cancel': 'Cancel and return to the application',
+  'login.badCredentials': 'The username or password is not correct.',
+  'login.tooManyAttempts': 'Too many failed attempts. Try again in {wait}.',
+  'wait.minute': '{count} minute',
+  'wait.minutes': '{count} minutes',
+  'wait.hour': '{count} hour',
+  'wait.hours': '{count} hours',
+
+  'consent.title': 'Allow access?',
+  'consent.signedInAsHtml': 'Signed in as {name} ({username})',
+  'consent.signedInAsUsernameHtml': 'Signed in as {username}',
+  'consent.notYou': 'Not you?',
+  'consent.asksToHtml': '{client} asks to:',
+  'consent.clientLinksLabel': 'About the application',
+  'consent.policy': 'Privacy policy',
+  'consent.terms': 'Terms of service',
+  'consent.deny': 'Deny',
+  'consent.allow': 'Allow',
+  'consent.remembered': 'If you allow, Gatehouse remembers it for {days} days and does not ask again for these.',
+  'consent.offline': '{client} keeps this access when you sign out, until those days are over.',
+  'consent.withdrawHtml': 'You can remove access at any time at {link}.',
+
+  'logout.title': 'Sign out?',
+  'logout.clientAsksHtml': '{client} asks to sign you out.',
+  'logout.question': 'Do you want to sign out?',
+  'logout.stay': 'Stay signed in',
+  'logout.signOut': 'Sign out',
+
+  'loggedOut.title': 'Signed out',
+  'loggedOut.heading': 'You are signed out',
+  'loggedOut.ofClientHtml': 'You signed out of {client}.',
+  'loggedOut.close': 'You can close this window.',
+
+  'error.title': 'Something went wrong',
+  'error.details': 'Details',
+  'error.hint': 'Return to the application you came from and try again.',
+  'error.serverError': 'the request could not be completed',
+  'error.signInExpired': 'This sign-in has expired or was opened in another browser. Start again from the application.',
+  'error.otherSignIn': 'This page does not belong to your current sign-in. Start again from the application.',
+  'error.formExpired': 'The form expired or did not come from this site. Start again.',
+
+  'scope.openid': 'Sign you in and know who you are',
+  'scope.profile': 'Your name and username',
+  'scope.email': 'Your email address',
+  'scope.groups': 'The names of the groups you belong to',
+  'scope.offline_access': 'Keep access while you are away',
+  'scope.read': 'Read data on your behalf',
+  'scope.create': 'Create data on your behalf',
+  'scope.update': 'Change data on your behalf',
+  'scope.delete': 'Delete data on your behalf',
+  'scope.auth-none': 'Act as a server, without a signed-in person',
+  'scope.user_org': 'Data limited to your organization',
+  'scope.course_org': 'Data limited to the organization of a course',
+  'scope.login': 'Sign in with your institutional account',
+} as const;
+
+export type MessageKey = keyof typeof en;
+
+/** A complete translation: every key of the English catalogue, and no other. */
+export type Catalogue = Readonly<Record<MessageKey, string>>;
+
+/** The messages describing a built-in scope (src/policy/scope_catalogue.ts). */
+export type ScopeMessageKey = Extract<MessageKey, `scope.${string}`>;
