@@ -12,6 +12,7 @@ import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeHttpsUri } from './pages.ts';
+import { signOutAndAskWhoSignsIn } from './switch_account.ts';
 import { pageMessages } from '../i18n/page_messages.ts';
 import type { Messages } from '../i18n/messages.ts';
 import { explained } from '../i18n/explained_error.ts';
@@ -132,6 +133,15 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await checkedForm(ctx, deps, details);
     if (details.prompt.name !== 'consent') throw new errors.InvalidRequest('no consent is expected here');
     return finish(ctx, deps, { consent: { grantId: await consented(ctx, deps, details, true) } });
+  });
+
+  router.post('/switch-account', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    await checkedForm(ctx, deps, details);
+    if (details.prompt.name !== 'consent') throw new errors.InvalidRequest('no one is signed in here');
+    await signOutAndAskWhoSignsIn(provider, ctx, details);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}`);
   });
 
   router.post('/abort', async (ctx) => {

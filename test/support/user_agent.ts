@@ -27,6 +27,7 @@ export class UserAgent {
   readonly #stopAt: string[];
   #dispatcher: Agent | undefined;
   #forwardedFor: Record<string, string> = {};
+  #language: Record<string, string> = {};
 
   /** Stops following redirects at the client's redirect URI (or any of the given URL prefixes). */
   constructor(...stopAt: string[]) {
@@ -48,6 +49,12 @@ export class UserAgent {
    */
   forwardedFor(address: string): this {
     this.#forwardedFor = { 'x-forwarded-for': address };
+    return this;
+  }
+
+  /** Sends Accept-Language with every request, as a browser set to these languages does (`fr-FR,fr;q=0.9`). */
+  speaks(acceptLanguage: string): this {
+    this.#language = { 'accept-language': acceptLanguage };
     return this;
   }
 
@@ -103,7 +110,7 @@ export class UserAgent {
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { accept: 'text/html', ...this.#forwardedFor, ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+      headers: { accept: 'text/html', ...this.#forwardedFor, ...this.#language, ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
       ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
     } as RequestInit);
     for (const header of response.headers.getSetCookie()) this.#store(header);
