@@ -191,7 +191,12 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     if (name !== 'migrate') await migrateLatest(database.knex);
     const db = database.knex;
     const stores = async (): Promise<Stores> => {
-      if (redisConfigured(config)) redis ??= await openRedis(config);
+      // Commands that use Redis reach it before they change anything.
+      if (redisConfigured(config)) {
+        redis ??= await openRedis(config).catch((error: Error) => {
+          throw new Error(`cannot reach Redis (${error.message}); nothing was changed`);
+        });
+      }
       return { db, redis };
     };
     const result = await run({ db, config, stores });

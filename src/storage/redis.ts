@@ -84,7 +84,13 @@ export function createRedis(target: RedisTarget | string): Redis {
 /** createRedis, connected: start-up fails if Redis cannot be reached. */
 export async function openRedis(target: RedisTarget | string): Promise<Redis> {
   const redis = createRedis(target);
-  await redis.connect();
+  try {
+    await redis.connect();
+  } catch (error) {
+    // Otherwise ioredis goes on reconnecting, and the process (a CLI command) never exits.
+    redis.disconnect();
+    throw error;
+  }
   return redis;
 }
 

@@ -3,6 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
+import { grantsOf } from '../../src/storage/grants.ts';
+import { openRedis, type Redis } from '../../src/storage/redis.ts';
+import { disableAccount } from '../../src/admin/offboarding_commands.ts';
+import { deleteRedisKeys, uniqueRedisPrefix } from '../support/databases.ts';
+import { TEST_REDIS_URL } from '../support/env.ts';
 import { cliDatabase, gatehouse, gatehouseEach, type AuditJson } from '../support/cli.ts';
 
 const { env, db } = cliDatabase();
@@ -149,5 +154,41 @@ describe('a command whose audit record cannot be written changes nothing', () =>
       args, code: 1, stdout: '', stderr: 'gatehouse: failed: audit log unavailable (SQLSTATE P0001)\n',
     })));
     expect(await snapshot()).toEqual(before);
+  }, SLOW);
+});
+
+describe('accounts disable cut short by a lost Redis connection', () => {
+  let redis: Redis;
+  const redisPrefix = uniqueRedisPrefix();
+
+  beforeAll(async () => { redis = await openRedis(TEST_REDIS_URL); });
+  afterAll(async () => {
+    await deleteRedisKeys(redis, redisPrefix);
+    await redis.quit();
+  });
+
+  test('leaves the account disabled and the revocation recorded; running it again revokes the rest and records only that', async () => {
+    const carol = await ok(['accounts', 'create', '--username', 'carol', '--password-stdin'], 'carols long password\n');
+    const grantId = await grant(carol.sub, 'portal');
+    const tokenId = randomUUID();
+    const tokens = adapterFor({ db: db(), redis, redisPrefix }, 'AccessToken');
+    await tokens.upsert(tokenId, { kind: 'AccessToken', jti: tokenId, grantId, accountId: carol.sub, clientId: 'portal' }, 3600);
+    const events = async () => (await db()('audit_events').where({ username: 'carol' }).orderBy('id').select('event', 'detail'))
+      .map((row: { event: string; detail: Record<string, unknown> }) => [row.event, row.detail]);
+
+    // The connection is gone by the time the tokens are to be deleted.
+    const lost = await openRedis(TEST_REDIS_URL);
+    lost.disconnect();
+    await expect(disableAccount({ db: db(), redis: lost, redisPrefix }, 'carol')).rejects.toThrow();
+    expect((await db()('accounts').where({ id: carol.sub }).first()).disabled_at).toBeInstanceOf(Date);
+    expect(await grantsOf(db(), carol.sub)).toEqual([expect.objectContaining({ grantId })]);
+    expect(await tokens.find(tokenId)).toMatchObject({ grantId });
+    expect(await events()).toEqual([['account.created', {}], ['account.disabled', {}], ['grants.revoked', { grants: 1, clients: ['portal'] }]]);
+
+    const finished = await disableAccount({ db: db(), redis, redisPrefix }, 'carol');
+    expect(finished.json).toMatchObject({ disabled: true, grants_revoked: 1 });
+    expect(await grantsOf(db(), carol.sub)).toEqual([]);
+    expect(await tokens.find(tokenId)).toBeUndefined();
+    expect((await events()).slice(3)).toEqual([['grants.revoked', { grants: 1, clients: ['portal'] }]]);
   }, SLOW);
 });
