@@ -167,6 +167,17 @@ describe('accounts disable cut short by a lost Redis connection', () => {
     await redis.quit();
   });
 
+  test('Redis unreachable from the start: the command fails within seconds and changes nothing', async () => {
+    await ok(['accounts', 'create', '--username', 'dora', '--password-stdin'], 'doras long password\n');
+    const started = Date.now();
+    // Nothing listens on port 1: every connect is refused at once.
+    const run = await gatehouse(['accounts', 'disable', 'dora'], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(run).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^gatehouse: failed: cannot reach Redis \(.+\); nothing was changed\n$/) });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect((await db()('accounts').where({ username: 'dora' }).first()).disabled_at).toBeNull();
+    expect(await db()('audit_events').where({ username: 'dora' }).pluck('event')).toEqual(['account.created']);
+  }, SLOW);
+
   test('leaves the account disabled and the revocation recorded; running it again revokes the rest and records only that', async () => {
     const carol = await ok(['accounts', 'create', '--username', 'carol', '--password-stdin'], 'carols long password\n');
     const grantId = await grant(carol.sub, 'portal');
