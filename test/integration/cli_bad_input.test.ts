@@ -48,6 +48,8 @@ test('clients create and update: each bad flag is named with what it accepts, an
     [[...web, '--access-token-format', 'xml'], '--access-token-format must be one of opaque, jwt (got xml)'],
     [[...web, '--restricted', '--access-token-format', 'opaque'], '--access-token-format opaque conflicts with --restricted: a restricted client always gets JWT access tokens'],
     [[...web, '--logo-uri', 'http://x.example.edu/logo.png'], '--logo-uri must be an https URL: http://x.example.edu/logo.png'],
+    [[...web, '--policy-uri', 'http://x.example.edu/privacy'], '--policy-uri must be an https URL: http://x.example.edu/privacy'],
+    [[...web, '--tos-uri', 'terms'], '--tos-uri must be an https URL: terms'],
     [[...web, '--scopes', 'openid teleport'], '--scopes: unknown scope "teleport": see the scope catalogue in the README'],
     [['clients', 'create', '--name', '   ', '--kind', 'server'], '--name must not be empty'],
     [['clients', 'create', '--name', 'X', '--kind', 'server', '--org', 'course_org'], '--org takes FILTER=ORG, e.g. course_org=MITx (got course_org)'],
