@@ -44,6 +44,9 @@ import { rememberCasSessions } from './interactions/cas_logout.ts';
 import { registrationRoutes } from './registration/routes.ts';
 import type { AuditWriter } from './storage/audit_log.ts';
 import { auditProviderEvents, auditRevocations } from './provider/audit_events.ts';
+import { accountRoutes } from './account/routes.ts';
+import { trackAccountActivity } from './account/activity.ts';
+import { ACCOUNT_PATH } from './account/page_client.ts';
 
 export interface AppDeps {
   config: Config;
@@ -135,8 +138,11 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
+  const accountActivity = trackAccountActivity(provider, db, logger);
+  provider.use(accountActivity.middleware);
   provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, keys)));
   // What a person reads for a scope, in their language: on the consent page and the account page alike.
+  const csrfKey = createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url');
   const scopeDescription = async (name: string, messages: Messages) => describeScope(name, catalogue.get(name) ?? (await scopeService.enterpriseScopes()).get(name), messages);
   provider.use(onlyFor((ctx) => ctx.path.startsWith('/interaction/'), interactionRoutes({
     provider,
@@ -145,10 +151,20 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     accounts,
     describeScope: scopeDescription,
     limits: createLoginLimits({ db, redis, prefix: redisPrefix }),
-    csrfKey: createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url'),
+    csrfKey,
     casSessions,
     signIn: metrics.signIn,
     audit: deps.audit,
+  })));
+  provider.use(onlyFor((ctx) => ctx.path === ACCOUNT_PATH || ctx.path.startsWith(`${ACCOUNT_PATH}/`), accountRoutes({
+    provider,
+    issuer: config.issuer,
+    stores: { db, redis, redisPrefix },
+    accounts,
+    audit: deps.audit,
+    activity: accountActivity.activity,
+    describeScope: scopeDescription,
+    csrfKey,
   })));
   provider.use(onlyFor((ctx) => ctx.path === '/reg' || ctx.path.startsWith('/reg/'), registrationRoutes({ db, issuer: config.issuer, loginScope: config.loginScope })));
   return provider;

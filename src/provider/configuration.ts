@@ -12,6 +12,7 @@ import { nameGrantInJwt } from './userinfo_tokens.ts';
 import { introspectionAllowed, revocationAllowed } from './token_policies.ts';
 import { renderErrorPage } from '../pages.ts';
 import { TTL } from './ttl.ts';
+import { accountPageClient } from '../account/page_client.ts';
 
 /**
  * Where the provider keeps its models: Gatehouse's adapters, or (the benchmark's baseline)
@@ -40,6 +41,8 @@ const ASYMMETRIC_ALGS: SigningAlgorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
 export function providerConfiguration(inputs: ProviderInputs): Configuration {
   return {
     ...inputs.storage,
+    // The account page signs people in as a client of its own, known only here (src/account/page_client.ts).
+    clients: [...('clients' in inputs.storage ? inputs.storage.clients : []), accountPageClient(inputs.issuer)],
     scopes: inputs.scopes,
     jwks: { keys: inputs.signingKeys },
     cookies: {

@@ -1,6 +1,6 @@
 import type { Client, Provider } from 'oidc-provider';
 
-type Session = NonNullable<Awaited<ReturnType<Provider['Session']['findByUid']>>>;
+export type Session = NonNullable<Awaited<ReturnType<Provider['Session']['findByUid']>>>;
 /** oidc-provider's Client has this method (lib/models/client.js); its types leave it out. */
 type NotifiableClient = Client & { backchannelLogout(sub: string, sid: string | undefined): Promise<void> };
 
@@ -17,15 +17,22 @@ type NotifiableClient = Client & { backchannelLogout(sub: string, sid: string | 
 export async function endSession(provider: Provider, ctx: unknown, session: Session): Promise<void> {
   const accountId = session.accountId!;
   const authorizations = Object.entries(session.authorizations ?? {});
-  await Promise.all(authorizations.map(async ([clientId, { sid }]) => {
-    const client = await clientOrNothing(provider, clientId);
-    if (!client?.backchannelLogoutUri) return;
-    await (client as NotifiableClient).backchannelLogout(accountId, sid).then(
-      () => provider.emit('backchannel.success', ctx, client, accountId, sid),
-      (error: unknown) => provider.emit('backchannel.error', ctx, error, client, accountId, sid),
-    );
-  }));
+  await Promise.all(authorizations.map(([clientId, { sid }]) => notifyBackchannel(provider, ctx, clientId, accountId, sid)));
   await session.destroy();
+}
+
+/**
+ * Posts a logout token for the person (and session, when `sid` is given) to the client's
+ * back-channel logout URI, if it registered one. Never fails: delivery is logged through
+ * oidc-provider's backchannel events (src/provider/backchannel_logout.ts).
+ */
+export async function notifyBackchannel(provider: Provider, ctx: unknown, clientId: string, accountId: string, sid: string | undefined): Promise<void> {
+  const client = await clientOrNothing(provider, clientId);
+  if (!client?.backchannelLogoutUri) return;
+  await (client as NotifiableClient).backchannelLogout(accountId, sid).then(
+    () => provider.emit('backchannel.success', ctx, client, accountId, sid),
+    (error: unknown) => provider.emit('backchannel.error', ctx, error, client, accountId, sid),
+  );
 }
 
 /** A client deleted (or no longer valid) since the sign-in is no one to notify. */
