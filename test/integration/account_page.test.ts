@@ -8,6 +8,7 @@ import { isActive, tokenRequest } from '../support/code_flow.ts';
 import { addGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 import { queryAudit } from '../../src/storage/audit_log.ts';
+import { startCasServer, type CasServer } from '../support/cas_server.ts';
 
 const CB = 'https://apps.example.edu/cb';
 const ACCOUNT_SCOPE = 'openid profile offline_access auth-cas grades';
@@ -252,5 +253,27 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     expect(everywhere.html).toContain('You are signed out');
     expect(isLoginPage(await here.open(account()))).toBe(true);
     expect(isLoginPage(await third.open(account()))).toBe(true);
+  });
+});
+
+describe('with CAS', () => {
+  let gh: RunningGatehouse;
+  let cas: CasServer;
+
+  beforeAll(async () => {
+    cas = await startCasServer();
+    gh = await startGatehouse({ database: 'postgres', redis: true, env: { IDENTITY: 'cas', CAS_URL: cas.url } });
+  });
+  afterAll(async () => {
+    await gh?.close();
+    await cas?.close();
+  });
+
+  test('/account signs the person in at CAS and comes back to their page', async () => {
+    cas.signInAs('jdoe', { displayName: ['Jane Doe'] });
+    const shown = page(await new UserAgent().open(`${gh.url}/account`));
+    expect(shown.url).toBe(`${gh.url}/account`);
+    expect(shown.html).toContain('Signed in as <strong>Jane Doe</strong> (jdoe)');
+    expect(cas.validations.at(-1)!.get('service')).toMatch(new RegExp(`^${gh.url}/interaction/[\\w-]+/cas$`));
   });
 });
