@@ -165,10 +165,10 @@ function seeOther(ctx: Context, location: string): void {
   ctx.redirect(location);
 }
 
-/** Every answer here is about one person: no cache keeps it, redirects included (pages get it from security_headers.ts too). */
+/** Every answer here is about one person: no cache keeps it, redirects and errors included (pages get it from security_headers.ts too). */
 const noStore: Middleware = async (ctx, next) => {
-  await next();
   ctx.set('Cache-Control', 'no-store');
+  await next();
 };
 
 /** A time as the page's language writes it, in UTC (the server does not know the person's zone, and the page runs no script). */

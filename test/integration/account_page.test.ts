@@ -220,6 +220,10 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     const anonymous = await fetch(`${account()}/sessions/sign-out-everywhere`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: 'csrf=x' });
     expect(anonymous.status).toBe(400);
     expect(anonymous.headers.get('cache-control')).toBe('no-store');
+    const asJson = await fetch(`${account()}/apps/remove`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=x&client=y' });
+    expect(asJson.status).toBe(400);
+    expect(await asJson.json()).toMatchObject({ error: 'invalid_request' });
+    expect(asJson.headers.get('cache-control')).toBe('no-store');
   });
 
   test('"Sign out" ends one session and tells its applications; "Sign out everywhere" ends them all', async () => {
