@@ -1,15 +1,9 @@
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
-import { fillLogin, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
-
-// GATEHOUSE_SCREENSHOTS=1 refreshes the pictures in docs/; otherwise they go to a temporary folder.
-const SHOTS = process.env.GATEHOUSE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/', import.meta.url)) : tmpdir();
+import { fillLogin, screenshotPath, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
 
 let scene: BrowserScene;
 let gh: RunningGatehouse;
@@ -22,7 +16,7 @@ beforeAll(async () => {
   ({ gh, browser } = scene);
   redirectUri = `${scene.callback.origin}/cb`;
   const db = gh.services.database.knex;
-  const client = await registerClient(db, { name: 'Course Portal', kind: 'web', 'redirect-uri': [redirectUri], scopes: 'openid profile email groups' });
+  const client = await registerClient(db, { name: 'Course Portal', kind: 'web', 'redirect-uri': [redirectUri], scopes: 'openid profile email groups', 'policy-uri': 'https://portal.example.edu/privacy', 'tos-uri': 'https://portal.example.edu/terms' });
   await createPerson(db, { username: 'alice', password: 'correct horse battery', email: 'alice@example.edu', name: 'Alice Liddell' });
   portal = await relyingParty(gh.url, client, redirectUri);
 });
@@ -39,7 +33,7 @@ test('a person signs in, reads the scopes and clicks Allow; the app gets verifie
   const { page, violations } = await newPage();
   const request = await portal.begin({ scope: 'openid profile email groups' });
   await page.goto(request.url);
-  await page.screenshot({ path: join(SHOTS, 'login.png') });
+  await page.screenshot({ path: screenshotPath('login.png') });
   await fillLogin(page, 'alice', 'correct horse battery');
 
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
@@ -50,7 +44,7 @@ test('a person signs in, reads the scopes and clicks Allow; the app gets verifie
     'Your email address email',
     'The names of the groups you belong to groups',
   ]);
-  await page.screenshot({ path: join(SHOTS, 'consent.png') });
+  await page.screenshot({ path: screenshotPath('consent.png') });
   await page.getByRole('button', { name: 'Allow' }).click();
   await page.waitForURL(`${redirectUri}?**`);
 
@@ -100,7 +94,7 @@ test('the pages fit a phone screen without sideways scrolling', async () => {
   const request = await portal.begin({ scope: 'openid profile email groups', prompt: 'consent' });
   await page.goto(request.url);
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
-  await page.screenshot({ path: join(SHOTS, 'login-phone.png') });
+  await page.screenshot({ path: screenshotPath('login-phone.png') });
   await fillLogin(page, 'alice', 'correct horse battery');
   await page.getByRole('button', { name: 'Allow' }).waitFor();
   // prompt=consent lists the whole request, also the scopes approved in an earlier test.
@@ -108,6 +102,6 @@ test('the pages fit a phone screen without sideways scrolling', async () => {
   expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
   const allow = await page.getByRole('button', { name: 'Allow' }).boundingBox();
   expect(allow!.height).toBeGreaterThanOrEqual(40);
-  await page.screenshot({ path: join(SHOTS, 'consent-phone.png') });
+  await page.screenshot({ path: screenshotPath('consent-phone.png') });
   await page.context().close();
 });

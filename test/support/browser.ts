@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { startGatehouse, type RunningGatehouse } from './gatehouse.ts';
 import { startCallbackServer, type CallbackServer } from './callback_server.ts';
@@ -12,6 +15,14 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+// GATEHOUSE_SCREENSHOTS=1 refreshes the pictures in docs/; otherwise they go to a temporary folder.
+const SHOTS = process.env.GATEHOUSE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/', import.meta.url)) : tmpdir();
+
+/** Where a screenshot of the README (docs/NAME) is written. */
+export function screenshotPath(name: string): string {
+  return join(SHOTS, name);
 }
 
 /** Fills Gatehouse's login page in and clicks Sign in. */
