@@ -5,8 +5,13 @@ import type { Identity } from '../storage/accounts.ts';
  * A CAS 3.0 client: the login redirect and the ticket validation at /p3/serviceValidate.
  * https://apereo.github.io/cas/7.0.x/protocol/CAS-Protocol-Specification.html
  */
-export function casLoginUrl(casUrl: string, service: string): string {
-  return `${casUrl}/login?${new URLSearchParams({ service })}`;
+export function casLoginUrl(casUrl: string, service: string, renew = false): string {
+  return `${casUrl}/login?${new URLSearchParams({ service, ...renewal(renew) })}`;
+}
+
+/** renew=true: CAS asks for the password even within its own single sign-on session (CAS 3.0 §2.1.1, §2.5.1). */
+function renewal(renew: boolean): Record<string, string> {
+  return renew ? { renew: 'true' } : {};
 }
 
 export type CasValidation =
@@ -27,8 +32,8 @@ const parser = new XMLParser({
   isArray: (_name, path) => String(path).startsWith('serviceResponse.authenticationSuccess.attributes.'),
 });
 
-export async function casValidateTicket(casUrl: string, ticket: string, service: string): Promise<CasValidation> {
-  const url = `${casUrl}/p3/serviceValidate?${new URLSearchParams({ service, ticket })}`;
+export async function casValidateTicket(casUrl: string, ticket: string, service: string, renew = false): Promise<CasValidation> {
+  const url = `${casUrl}/p3/serviceValidate?${new URLSearchParams({ service, ticket, ...renewal(renew) })}`;
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(VALIDATE_TIMEOUT_MS), redirect: 'error' });

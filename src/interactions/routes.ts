@@ -12,7 +12,7 @@ import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeHttpsUri } from './pages.ts';
-import { signOutAndAskWhoSignsIn } from './switch_account.ts';
+import { signOutAndAskWhoSignsIn, switchingAccount } from './switch_account.ts';
 import { pageMessages } from '../i18n/page_messages.ts';
 import type { Messages } from '../i18n/messages.ts';
 import { explained } from '../i18n/explained_error.ts';
@@ -50,7 +50,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const details = await currentInteraction(provider, ctx);
     const client = await interactionClient(provider, details);
     if (details.prompt.name === 'login') {
-      if (config.identity.kind === 'cas') return ctx.redirect(casLoginUrl(config.identity.casUrl, casService(config, details.uid)));
+      if (config.identity.kind === 'cas') return ctx.redirect(casLoginUrl(config.identity.casUrl, casService(config, details.uid), switchingAccount(details)));
       return showLogin(ctx, deps, details, client.clientName);
     }
     if (details.prompt.name === 'consent') {
@@ -103,7 +103,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'login' || config.identity.kind !== 'cas') throw new errors.InvalidRequest('no CAS sign-in is expected here');
     const ticket = ctx.query.ticket;
     if (typeof ticket !== 'string' || !ticket) throw new errors.InvalidRequest('CAS returned no ticket');
-    const validation = await casValidateTicket(config.identity.casUrl, ticket, casService(config, details.uid));
+    const validation = await casValidateTicket(config.identity.casUrl, ticket, casService(config, details.uid), switchingAccount(details));
     const audit = interactionAudit(deps.audit, ctx, details);
     if (!validation.ok) {
       deps.signIn('cas', 'refused');

@@ -5,6 +5,7 @@ import { oidc, relyingParty, type RelyingParty } from '../support/relying_party.
 import { UserAgent, findForm, page, type Step } from '../support/user_agent.ts';
 import { addGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
+import { startCasServer } from '../support/cas_server.ts';
 
 const CALLBACK = 'https://portal.example.edu/cb';
 let gh: RunningGatehouse;
@@ -123,6 +124,18 @@ describe('a French browser', () => {
     expect(login).toContain('Se connecter');
   });
 
+  test('signs out in French: the question (ui_locales of the logout request) and the signed-out page', async () => {
+    const browser = new UserAgent(CALLBACK).speaks('fr');
+    const consent = await browser.signIn((await portal.begin({ scope: 'openid', prompt: 'consent' })).url, 'alice', 'correct horse battery');
+    expect((await browser.submit(consent, '/confirm')).kind).toBe('callback');
+    const question = await browser.open(`${gh.url}/session/end?ui_locales=fr`);
+    expect(html(question)).toContain('<html lang="fr">');
+    expect(html(question)).toContain('Voulez-vous vous déconnecter ?');
+    expect(html(question)).toContain('>Rester connecté</button>');
+    const done = html(await browser.submit(question, '/session/end/confirm', { logout: 'yes' }));
+    expect(done).toContain('<h1>Vous êtes déconnecté</h1>');
+  });
+
   test('an error page is in French too', async () => {
     const error = await fetch(`${gh.url}/interaction/nothing-here`, { headers: { accept: 'text/html', 'accept-language': 'fr' } });
     expect(error.status).toBe(400);
@@ -137,4 +150,32 @@ test('a language Gatehouse does not offer gets English', async () => {
   const login = html(await new UserAgent(CALLBACK).speaks('de-DE,de;q=0.9').open((await portal.begin({ scope: 'openid', ui_locales: 'ja' })).url));
   expect(login).toContain('<html lang="en">');
   expect(login).toContain('<button type="submit" class="primary">Sign in</button>');
+});
+
+test('with CAS, "Not you?" asks CAS for the password again (renew), so its single sign-on cannot sign the same person back in', async () => {
+  const cas = await startCasServer();
+  const casGatehouse = await startGatehouse({ database: 'postgres', redis: true, env: { IDENTITY: 'cas', CAS_URL: cas.url } });
+  try {
+    const client = await registerClient(casGatehouse.services.database.knex, { name: 'Portal', kind: 'web', 'redirect-uri': [CALLBACK], scopes: 'openid profile' });
+    const rp = await relyingParty(casGatehouse.url, client, CALLBACK);
+    const browser = new UserAgent(CALLBACK);
+    cas.signInAs('jdoe', { displayName: ['Jane Doe'] });
+    const request = await rp.begin({ scope: 'openid profile' });
+    const janes = await browser.open(request.url);
+    expect(html(janes)).toContain('Signed in as <strong>Jane Doe</strong> (jdoe)');
+    expect(cas.logins.at(-1)!.has('renew')).toBe(false);
+
+    cas.signInAs('mdoe', { displayName: ['Max Doe'] });
+    const maxs = await browser.submit(janes, '/switch-account');
+    expect(cas.logins.at(-1)!.get('renew')).toBe('true');
+    expect(cas.validations.at(-1)!.get('renew')).toBe('true');
+    expect(html(maxs)).toContain('Signed in as <strong>Max Doe</strong> (mdoe)');
+    const callback = await browser.submit(maxs, '/confirm');
+    expect(callback.kind).toBe('callback');
+    const max = await casGatehouse.services.database.knex('accounts').where({ username: 'mdoe' }).first();
+    expect((await rp.finish(callback.url, request)).claims()!.sub).toBe(max.id);
+  } finally {
+    await casGatehouse.close();
+    await cas.close();
+  }
 });

@@ -12,7 +12,8 @@ export interface CasServer {
   url: string;
   /** Who signs in at the next /login (the test's stand-in for a person typing). */
   signInAs(user: string, attributes: Record<string, string[]>): void;
-  /** Every serviceValidate request received, for asserting what Gatehouse sent. */
+  /** Every /login and serviceValidate request received, for asserting what Gatehouse sent. */
+  logins: URLSearchParams[];
   validations: URLSearchParams[];
   /** Every ticket issued, newest last, with the service it was issued for. */
   issued: Array<{ ticket: string; service: string }>;
@@ -27,12 +28,14 @@ export interface CasServer {
 export async function startCasServer(): Promise<CasServer> {
   const tickets = new Map<string, { service: string; user: string; attributes: Record<string, string[]> }>();
   let person: { user: string; attributes: Record<string, string[]> } = { user: 'nobody', attributes: {} };
+  const logins: URLSearchParams[] = [];
   const validations: URLSearchParams[] = [];
   const issued: Array<{ ticket: string; service: string }> = [];
 
   const http = await listen((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://cas.local');
     if (url.pathname === '/cas/login') {
+      logins.push(url.searchParams);
       const service = url.searchParams.get('service') ?? '';
       const ticket = `ST-${randomBytes(12).toString('hex')}-cas`;
       tickets.set(ticket, { service, ...person });
@@ -57,6 +60,7 @@ export async function startCasServer(): Promise<CasServer> {
   return {
     url: `${http.url}/cas`,
     signInAs: (user, attributes) => { person = { user, attributes }; },
+    logins,
     validations,
     issued,
     singleLogout: ({ ticket, service }) => fetch(service, {
