@@ -103,7 +103,7 @@ const COMMANDS: Record<string, Command> = {
   },
   'accounts disable': (args) => {
     const username = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'accounts disable USER');
-    return async ({ stores }) => disableAccount(await stores(), username);
+    return ({ db, stores }) => disableAccount(db, stores, username);
   },
   'accounts enable': (args) => {
     const username = onlyPositional(parseArgs({ args, allowPositionals: true }).positionals, 'accounts enable USER');
@@ -191,10 +191,9 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     if (name !== 'migrate') await migrateLatest(database.knex);
     const db = database.knex;
     const stores = async (): Promise<Stores> => {
-      // Commands that use Redis reach it before they change anything.
       if (redisConfigured(config)) {
         redis ??= await openRedis(config).catch((error: Error) => {
-          throw new Error(`cannot reach Redis (${error.message}); nothing was changed`);
+          throw new Error(`cannot reach Redis (${error.message})`);
         });
       }
       return { db, redis };

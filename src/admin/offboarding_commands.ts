@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { AccountStore } from '../storage/accounts.ts';
 import type { Stores } from '../storage/adapter_router.ts';
 import { endSessionsOf } from '../storage/account_sessions.ts';
@@ -10,19 +11,27 @@ import { UsageError, type CommandResult } from './output.ts';
 /**
  * `accounts disable`: the account is marked first, and the mark and its audit record commit
  * together, so from that moment sign-in is refused and findAccount finds no one (refresh,
- * userinfo); then its grants go (every opaque access token and refresh token with them, see
- * revokeGrantsOf) and its sessions end. Running it again finishes a run cut short; an account
- * already disabled is not recorded as disabled again.
+ * userinfo), even if Redis cannot be reached; only then is Redis opened, its grants revoked
+ * (every opaque access token and refresh token with them, see revokeGrantsOf) and its sessions
+ * ended. Running it again finishes a run cut short; an account already disabled is not recorded
+ * as disabled again.
  */
-export async function disableAccount(stores: Stores, username: string): Promise<CommandResult> {
-  const account = await accountNamed(stores.db, username);
-  await stores.db.transaction(async (trx) => {
+export async function disableAccount(db: Knex, storesOf: () => Promise<Stores>, username: string): Promise<CommandResult> {
+  const account = await accountNamed(db, username);
+  await db.transaction(async (trx) => {
     if (await new AccountStore(trx).setDisabled(account.id, true)) {
       await auditOperator(trx, { event: 'account.disabled', accountId: account.id, username: account.username });
     }
   });
-  const grantsRevoked = await revokeGrantsOf(stores, account);
-  const sessionsEnded = await endSessionsOf(stores, account.id);
+  let grantsRevoked: number;
+  let sessionsEnded: number;
+  try {
+    const stores = await storesOf();
+    grantsRevoked = await revokeGrantsOf(stores, account);
+    sessionsEnded = await endSessionsOf(stores, account.id);
+  } catch (error) {
+    throw new Error(`${account.username} is disabled and cannot sign in, but revoking its grants and ending its sessions failed (${(error as Error).message}): run the command again to finish`);
+  }
   return {
     json: { sub: account.id, username: account.username, disabled: true, grants_revoked: grantsRevoked, sessions_ended: sessionsEnded },
     text: `disabled ${account.username}: ${grantsRevoked} grant(s) revoked, ${sessionsEnded} session(s) ended`,

@@ -167,15 +167,27 @@ describe('accounts disable cut short by a lost Redis connection', () => {
     await redis.quit();
   });
 
-  test('Redis unreachable from the start: the command fails within seconds and changes nothing', async () => {
-    await ok(['accounts', 'create', '--username', 'dora', '--password-stdin'], 'doras long password\n');
+  test('Redis unreachable from the start: grants revoke changes nothing; accounts disable still refuses sign-in at once and says what is left', async () => {
+    const dora = await ok(['accounts', 'create', '--username', 'dora', '--password-stdin'], 'doras long password\n');
+    const grantId = await grant(dora.sub, 'portal');
     const started = Date.now();
     // Nothing listens on port 1: every connect is refused at once.
-    const run = await gatehouse(['accounts', 'disable', 'dora'], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
-    expect(run).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^gatehouse: failed: cannot reach Redis \(.+\); nothing was changed\n$/) });
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect((await db()('accounts').where({ username: 'dora' }).first()).disabled_at).toBeNull();
+    const unreachable = { ...env, REDIS_URL: 'redis://127.0.0.1:1' };
+    const revoke = await gatehouse(['grants', 'revoke', '--user', 'dora'], unreachable);
+    expect(revoke).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(/^gatehouse: failed: cannot reach Redis \(.+\)\n$/) });
+    expect(await grantsOf(db(), dora.sub)).toEqual([expect.objectContaining({ grantId })]);
     expect(await db()('audit_events').where({ username: 'dora' }).pluck('event')).toEqual(['account.created']);
+
+    const disable = await gatehouse(['accounts', 'disable', 'dora'], unreachable);
+    expect(disable).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^gatehouse: failed: dora is disabled and cannot sign in, but revoking its grants and ending its sessions failed \(cannot reach Redis \(.+\)\): run the command again to finish\n$/),
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect((await db()('accounts').where({ username: 'dora' }).first()).disabled_at).toBeInstanceOf(Date);
+    expect(await grantsOf(db(), dora.sub)).toEqual([expect.objectContaining({ grantId })]);
+    expect(await db()('audit_events').where({ username: 'dora' }).pluck('event')).toEqual(['account.created', 'account.disabled']);
   }, SLOW);
 
   test('leaves the account disabled and the revocation recorded; running it again revokes the rest and records only that', async () => {
@@ -190,13 +202,13 @@ describe('accounts disable cut short by a lost Redis connection', () => {
     // The connection is gone by the time the tokens are to be deleted.
     const lost = await openRedis(TEST_REDIS_URL);
     lost.disconnect();
-    await expect(disableAccount({ db: db(), redis: lost, redisPrefix }, 'carol')).rejects.toThrow();
+    await expect(disableAccount(db(), async () => ({ db: db(), redis: lost, redisPrefix }), 'carol')).rejects.toThrow(/carol is disabled and cannot sign in/);
     expect((await db()('accounts').where({ id: carol.sub }).first()).disabled_at).toBeInstanceOf(Date);
     expect(await grantsOf(db(), carol.sub)).toEqual([expect.objectContaining({ grantId })]);
     expect(await tokens.find(tokenId)).toMatchObject({ grantId });
     expect(await events()).toEqual([['account.created', {}], ['account.disabled', {}], ['grants.revoked', { grants: 1, clients: ['portal'] }]]);
 
-    const finished = await disableAccount({ db: db(), redis, redisPrefix }, 'carol');
+    const finished = await disableAccount(db(), async () => ({ db: db(), redis, redisPrefix }), 'carol');
     expect(finished.json).toMatchObject({ disabled: true, grants_revoked: 1 });
     expect(await grantsOf(db(), carol.sub)).toEqual([]);
     expect(await tokens.find(tokenId)).toBeUndefined();

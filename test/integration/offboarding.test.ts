@@ -68,7 +68,7 @@ test('disabling an account ends its tokens and sessions at once and refuses sign
   expect(await userinfoStatus(tokens.access_token)).toBe(200);
 
   // Looked up by its normalised key, as sign-in does.
-  const disabled = await disableAccount(stores, 'ALICE');
+  const disabled = await disableAccount(stores.db, async () => stores, 'ALICE');
   expect(disabled.json).toMatchObject({ username: 'alice', disabled: true, grants_revoked: 1, sessions_ended: 1 });
 
   expect((await introspect(gh.url, tokens.access_token, api)).body).toEqual({ active: false });
