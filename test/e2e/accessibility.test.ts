@@ -5,6 +5,7 @@ import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { fillLogin, screenshotPath, startBrowserScene, type BrowserScene } from '../support/browser.ts';
 import { axeViolations, focused, layoutProblems } from '../support/accessibility.ts';
+import { messagesFor } from '../../src/i18n/messages.ts';
 
 let scene: BrowserScene;
 let gh: RunningGatehouse;
@@ -37,9 +38,11 @@ async function newPage(options: BrowserContextOptions): Promise<Page> {
 
 /**
  * Every page a person meets, in the order they meet them, with `check` run on each: login,
- * login after a wrong password, consent, consent in French, an error, the sign-out question and
- * the signed-out page.
+ * login after a wrong password, consent, consent in French, the account page (with the app just
+ * allowed), an error, the sign-out question and the signed-out page.
  */
+const PAGES = 8;
+
 async function visitEveryPage(page: Page, check: (name: string) => Promise<void>): Promise<void> {
   await page.goto((await portal.begin({ scope: 'openid profile email groups', prompt: 'consent' })).url);
   await check('login');
@@ -52,6 +55,11 @@ async function visitEveryPage(page: Page, check: (name: string) => Promise<void>
   await page.goto((await portal.begin({ scope: 'openid profile email groups', prompt: 'consent', ui_locales: 'fr' })).url);
   await page.getByRole('button', { name: 'Autoriser' }).waitFor();
   await check('consent in French');
+  await page.getByRole('button', { name: 'Autoriser' }).click();
+  await page.waitForURL(`${redirectUri}?**`);
+  await page.goto(`${gh.url}/account`);
+  await page.getByRole('button', { name: 'Remove access for Course Portal' }).waitFor();
+  await check('account');
   await page.goto(`${gh.url}/interaction/not-a-sign-in`);
   await check('error');
   await page.goto(`${gh.url}/session/end`);
@@ -67,7 +75,7 @@ async function problemsOnEveryPage(page: Page, find: (page: Page) => Promise<str
   await visitEveryPage(page, async (name) => {
     found.push([name, await find(page)]);
   });
-  expect(found).toHaveLength(7);
+  expect(found).toHaveLength(PAGES);
   await page.context().close();
   return found.filter(([, problems]) => problems.length);
 }
@@ -87,7 +95,7 @@ test.each([
   expect(await problemsOnEveryPage(await newPage(options), layoutProblems)).toEqual([]);
 });
 
-test('with the keyboard alone a person signs in and allows: Tab reaches every control in order, Enter submits', async () => {
+test('with the keyboard alone a person signs in, allows, and removes the access on /account: Tab reaches every control in order, Enter submits', async () => {
   const page = await newPage({ viewport: { width: 1024, height: 720 } });
   const request = await portal.begin({ scope: 'openid email', prompt: 'consent' });
   await page.goto(request.url);
@@ -116,6 +124,13 @@ test('with the keyboard alone a person signs in and allows: Tab reaches every co
   await page.keyboard.press('Enter');
   await page.waitForURL(`${redirectUri}?**`);
   expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+
+  // The account page: every button in reach, and Enter on Remove access takes the app away.
+  await page.goto(`${gh.url}/account`);
+  expect(await tabOrder(4)).toEqual(['Remove access', 'Sign out', 'Sign out everywhere', '(nothing)']);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.getByText(messagesFor('en').t('account.noApps')).waitFor();
   await page.context().close();
 });
 
