@@ -307,6 +307,18 @@ describe('the buffered writer', () => {
     await writer.close();
   });
 
+  test('close() returns only once every event is written, even while a timer\'s flush is still writing', async () => {
+    await direct.knex('audit_events').del();
+    const writer = new AuditWriter(proxied.knex, { error: () => {} }, { flushMs: 200, maxBuffered: 10_000 });
+    for (let n = 1; n <= 2000; n += 1) writer.record({ event: 'token.issued', actor: 'client:job', clientId: 'job', detail: { n } });
+    // As the timer would: a flush under way (writing its first 1000) when shutdown closes the writer.
+    const underWay = writer.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    await writer.close();
+    expect(await direct.knex('audit_events').count({ n: '*' })).toEqual([{ n: '2000' }]);
+    await underWay;
+  });
+
   test('a SIGTERM writes the events still buffered before the process exits', async () => {
     await direct.knex('audit_events').del();
     const job = await registerClient(direct.knex, { name: 'Job', kind: 'server', scopes: 'auth-none read' });
