@@ -15,7 +15,7 @@ import { UsageError, failureMessage, type CommandResult } from './output.ts';
 import { ACCOUNT_FLAG_OPTIONS, addGroupMember, createAccount, listGroups, removeGroupMember } from './account_commands.ts';
 import { disableAccount, enableAccount, setPassword } from './offboarding_commands.ts';
 import { GRANT_FLAG_OPTIONS, listGrants, revokeGrants, type GrantFlags } from './grant_commands.ts';
-import { openRedis, redisConfigured, type Redis } from '../storage/redis.ts';
+import { closeRedis, openRedis, redisConfigured, type Redis } from '../storage/redis.ts';
 import type { Stores } from '../storage/adapter_router.ts';
 
 const USAGE = `usage: gatehouse <command> [--json]
@@ -211,7 +211,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     err.write(`gatehouse: ${known ? message : `failed: ${failureMessage(error)}`}\n`);
     return known ? 2 : 1;
   } finally {
-    await redis?.quit();
+    if (redis) await closeRedis(redis);
     await database?.close();
   }
 }

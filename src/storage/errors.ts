@@ -38,6 +38,15 @@ const UNAVAILABLE_MESSAGES = [
   /Command timed out/i,
   /the database system is (starting up|shutting down)/i,
   /terminating connection/i,
+  // A Redis Cluster missing a master, or moving slots; a Sentinel setup between master and replica.
+  /^CLUSTERDOWN /,
+  /^TRYAGAIN /,
+  /Too many Cluster redirections/i,
+  /Failed to refresh slots cache/i,
+  /^READONLY /,
+  /^MASTERDOWN /,
+  /^LOADING /,
+  /All sentinels are unreachable/i,
 ];
 
 export function isUnavailable(error: unknown): boolean {

@@ -59,6 +59,12 @@ export function createRedis(target: RedisTarget | string): Redis {
       enableOfflineQueue,
       clusterRetryStrategy: retryStrategy,
       slotsRefreshTimeout: REDIS_WAIT_MS,
+      // A command the cluster refuses for now (CLUSTERDOWN, TRYAGAIN, its node gone) is retried
+      // 100 ms apart, and redirections (MOVED, ASK) count too: all within REDIS_WAIT_MS.
+      maxRedirections: REDIS_WAIT_MS / 100 - 2,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 100,
+      retryDelayOnFailover: 100,
       // A cluster has only database 0.
       redisOptions: { ...perNode, ...options, db: 0 },
     });
@@ -84,14 +90,30 @@ export function createRedis(target: RedisTarget | string): Redis {
 /** createRedis, connected: start-up fails if Redis cannot be reached. */
 export async function openRedis(target: RedisTarget | string): Promise<Redis> {
   const redis = createRedis(target);
+  // Behind Sentinel connect() waits for as long as no sentinel answers (ioredis asks them all
+  // again and again, as a running server should); the first round that reaches none fails here.
+  let unreachable: (error: Error) => void = () => {};
+  const noSentinel = new Promise<never>((_, reject) => { unreachable = reject; });
+  redis.once('error', unreachable);
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), noSentinel]);
   } catch (error) {
     // Otherwise ioredis goes on reconnecting, and the process (a CLI command) never exits.
     redis.disconnect();
     throw error;
+  } finally {
+    redis.off('error', unreachable);
   }
   return redis;
+}
+
+/**
+ * QUIT (replies still due arrive first), then what QUIT leaves open: behind Sentinel, the
+ * connections watching the sentinels for a failover, which would keep a CLI process alive.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => {});
+  redis.disconnect();
 }
 
 const replicaAcks = new WeakMap<Redis, ReplicaAcks>();

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { REDIS_WAIT_MS } from '../../src/storage/redis.ts';
 import { startGatehouse, TEST_KEY_ENCRYPTION_KEY, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
@@ -6,6 +7,8 @@ import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { page, UserAgent } from '../support/user_agent.ts';
 import { authorizationCode, isActive, revoke, tokenRequest } from '../support/code_flow.ts';
 import { gatehouse } from '../support/cli.ts';
+import { clientCredentials } from '../support/http.ts';
+import { pollUntil } from '../support/poll.ts';
 import { startRedisCluster, type RedisCluster, type RedisNode } from '../support/redis_topologies.ts';
 
 const WEB_CB = 'https://portal.example.edu/cb';
@@ -17,6 +20,7 @@ let cluster: RedisCluster;
 let gh: RunningGatehouse;
 let web: RegisteredClient;
 let api: RegisteredClient;
+let server: RegisteredClient;
 let rp: RelyingParty;
 /** What Gatehouse logged at warn and above: a CROSSSLOT or any other Redis error would be here. */
 const problems: string[] = [];
@@ -27,6 +31,7 @@ beforeAll(async () => {
   const db = gh.services.database.knex;
   web = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [WEB_CB], scopes: 'openid profile offline_access', consent: 'skip' });
   api = await registerClient(db, { name: 'API', kind: 'resource-server' });
+  server = await registerClient(db, { name: 'Reports', kind: 'server', scopes: 'auth-none read' });
   for (const username of ['alice', 'bob', 'carol']) await createPerson(db, { username, password: ALICE.password });
   rp = await relyingParty(gh.url, web, WEB_CB);
 }, 30_000);
@@ -127,4 +132,23 @@ test('the CLI works against the cluster: accounts disable ends a session held th
 
 test('nothing went wrong on the way: no CROSSSLOT, no Redis error, nothing logged at warn or above', () => {
   expect(problems).toEqual([]);
+});
+
+test('with a master lost the cluster is down: a token request answers 503 temporarily_unavailable within 2 s, not 500', async () => {
+  const [lost, ...others] = cluster.masters;
+  await lost!.kill();
+  const states = await pollUntil(
+    () => Promise.all(others.map((node) => node.client.cluster('INFO') as Promise<string>)),
+    (infos) => infos.every((info) => info.includes('cluster_state:fail')),
+    10_000,
+    100,
+  );
+  expect(states.every((info) => info.includes('cluster_state:fail'))).toBe(true);
+  for (let i = 0; i < 5; i++) {
+    const started = Date.now();
+    const answer = await clientCredentials(gh.url, server, { scope: 'read' });
+    expect({ status: answer.status, error: answer.body.error }).toEqual({ status: 503, error: 'temporarily_unavailable' });
+    // Bounded as any Redis wait is (src/storage/redis.ts), not retried for seconds.
+    expect(Date.now() - started).toBeLessThan(2 * REDIS_WAIT_MS);
+  }
 });

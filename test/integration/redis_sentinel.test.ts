@@ -1,12 +1,19 @@
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGatehouse, TEST_KEY_ENCRYPTION_KEY, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent } from '../support/user_agent.ts';
+import { page, UserAgent } from '../support/user_agent.ts';
 import { clientCredentials } from '../support/http.ts';
 import { authorizationCode, isActive, tokenRequest, type IssuedCode } from '../support/code_flow.ts';
 import { pollUntil } from '../support/poll.ts';
+import { gatehouse } from '../support/cli.ts';
 import { startRedisSentinels, type RedisSentinels } from '../support/redis_topologies.ts';
+import { startProcess } from '../support/server_process.ts';
+import { freePort } from '../support/listen.ts';
 
 const WEB_CB = 'https://portal.example.edu/cb';
 const ALICE = { username: 'alice', password: 'correct horse battery' };
@@ -25,7 +32,8 @@ const signedIn = new UserAgent(WEB_CB);
 
 beforeAll(async () => {
   redis = await startRedisSentinels();
-  gh = await startGatehouse({ database: 'postgres', env: { REDIS_SENTINELS: redis.addresses, REDIS_SENTINEL_MASTER: redis.masterName } });
+  // The CLI (accounts disable) works on the default prefix; this Redis is the test's own.
+  gh = await startGatehouse({ database: 'postgres', env: { REDIS_SENTINELS: redis.addresses, REDIS_SENTINEL_MASTER: redis.masterName }, redisPrefix: 'gatehouse:' });
   const db = gh.services.database.knex;
   web = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [WEB_CB], scopes: 'openid offline_access', consent: 'skip' });
   server = await registerClient(db, { name: 'Reports', kind: 'server', scopes: 'auth-none read' });
@@ -100,3 +108,29 @@ test('a code consumed before the failover cannot be redeemed again, even if the 
   const marks = await gh.services.database.knex('consumed_markers').where({ model: 'AuthorizationCode' });
   expect(marks.length).toBeGreaterThan(0);
 });
+
+test('the CLI finds the promoted master through the sentinels: accounts disable ends the session kept there', async () => {
+  const env = {
+    DATABASE_URL: (gh.config.database as { url: string }).url,
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    REDIS_SENTINELS: redis.addresses,
+    REDIS_SENTINEL_MASTER: redis.masterName,
+  };
+  const run = await gatehouse(['accounts', 'disable', 'alice', '--json'], env);
+  expect(run).toMatchObject({ code: 0, stderr: '' });
+  expect(JSON.parse(run.stdout)).toMatchObject({ username: 'alice', disabled: true, sessions_ended: 1 });
+  expect(page(await signedIn.open((await rp.begin()).url)).html).toContain('name="password"');
+});
+
+test('with no sentinel answering, the server does not hang at start: it stops with an error naming them', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gh-sentinel-'));
+  const run = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', REDIS_SENTINELS: `127.0.0.1:${await freePort()}` });
+  try {
+    const [code] = await once(run.child, 'exit');
+    expect(code).toBe(1);
+    expect(run.stderr()).toContain('All sentinels are unreachable');
+  } finally {
+    run.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}, 20_000);

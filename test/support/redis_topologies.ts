@@ -63,7 +63,8 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
       const nodeDir = join(dir, String(i));
       await mkdir(nodeDir);
       // The bus port is given too: port + 10000, the default, may be past 65535.
-      masters.push(await startNode(nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort())]));
+      // A node silent for a second is failed (the default, 15 s, would outlast a test).
+      masters.push(await startNode(nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()), '--cluster-node-timeout', '1000']));
     }
     await run('redis-cli', ['--cluster', 'create', ...masters.map((node) => `${node.host}:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     const states = await pollUntil(
