@@ -6,7 +6,7 @@ import type { Context, Middleware } from 'koa';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Database, Knex } from './storage/database.ts';
-import type { Redis } from './storage/redis.ts';
+import { redisReady, type Redis } from './storage/redis.ts';
 import type { ClientCache } from './storage/client_changes.ts';
 import { KEY_CHANGES_CHANNEL, loadSigningKeys } from './storage/signing_keys.ts';
 import { PUBLISHED_AFTER_RETIREMENT_SECONDS, SigningKeyRing } from './provider/signing_key_ring.ts';
@@ -214,7 +214,7 @@ function ownRoutes(deps: AppDeps, metrics: Metrics, keys: SigningKeyRing): Route
       return;
     }
     // Side by side: each probe is bounded (src/storage/database.ts, redis.ts), so is the answer.
-    const [database, redis] = await Promise.all([probe(() => deps.database.knex.raw('SELECT 1')), deps.redis ? probe(() => deps.redis!.ping()) : 'not configured' as const]);
+    const [database, redis] = await Promise.all([probe(() => deps.database.knex.raw('SELECT 1')), deps.redis ? probe(() => redisReady(deps.redis!)) : 'not configured' as const]);
     const checks = { database, redis };
     const ready = Object.values(checks).every((state) => state !== 'unreachable');
     ctx.status = ready ? 200 : 503;

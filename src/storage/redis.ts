@@ -108,6 +108,19 @@ export async function openRedis(target: RedisTarget | string): Promise<Redis> {
 }
 
 /**
+ * Readiness: Redis answers and, for a Cluster, serves every slot (a PING answered by one node
+ * says nothing of a master that is gone).
+ */
+export async function redisReady(redis: Redis): Promise<void> {
+  if (!(redis instanceof Cluster)) {
+    await redis.ping();
+    return;
+  }
+  const info = await redis.cluster('INFO');
+  if (!info.includes('cluster_state:ok')) throw new Error('CLUSTERDOWN the cluster does not serve every slot');
+}
+
+/**
  * QUIT (replies still due arrive first), then what QUIT leaves open: behind Sentinel, the
  * connections watching the sentinels for a failover, which would keep a CLI process alive.
  */

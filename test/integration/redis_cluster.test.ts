@@ -134,7 +134,7 @@ test('nothing went wrong on the way: no CROSSSLOT, no Redis error, nothing logge
   expect(problems).toEqual([]);
 });
 
-test('with a master lost the cluster is down: a token request answers 503 temporarily_unavailable within 2 s, not 500', async () => {
+test('with a master lost the cluster is down: /readyz says so, and a token request answers 503 temporarily_unavailable within 2 s, not 500', async () => {
   const [lost, ...others] = cluster.masters;
   await lost!.kill();
   const states = await pollUntil(
@@ -144,6 +144,10 @@ test('with a master lost the cluster is down: a token request answers 503 tempor
     100,
   );
   expect(states.every((info) => info.includes('cluster_state:fail'))).toBe(true);
+  // The other masters still answer PING: readiness asks whether every slot is served.
+  const ready = await fetch(`${gh.url}/readyz`);
+  expect(ready.status).toBe(503);
+  expect(await ready.json()).toMatchObject({ checks: { redis: 'unreachable' } });
   for (let i = 0; i < 5; i++) {
     const started = Date.now();
     const answer = await clientCredentials(gh.url, server, { scope: 'read' });
