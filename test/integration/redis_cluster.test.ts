@@ -27,7 +27,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  gh = await startGatehouse({ database: 'postgres', env: { REDIS_CLUSTER_NODES: cluster.seeds, LOG_LEVEL: 'warn' }, redisPrefix: PREFIX, logTo: { write: (line: string) => void problems.push(line) } });
+  gh = await startGatehouse({ database: 'postgres', env: { REDIS_CLUSTER_NODES: cluster.seeds, REDIS_URL: cluster.url, LOG_LEVEL: 'warn' }, redisPrefix: PREFIX, logTo: { write: (line: string) => void problems.push(line) } });
   const db = gh.services.database.knex;
   web = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [WEB_CB], scopes: 'openid profile offline_access', consent: 'skip' });
   api = await registerClient(db, { name: 'API', kind: 'resource-server' });
@@ -121,7 +121,7 @@ test('the CLI works against the cluster: accounts disable ends a session held th
     await authorizationCode(rp, browser, { username, password: ALICE.password });
     return browser;
   }));
-  const env = { DATABASE_URL: (gh.config.database as { url: string }).url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, REDIS_CLUSTER_NODES: cluster.seeds };
+  const env = { DATABASE_URL: (gh.config.database as { url: string }).url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, REDIS_CLUSTER_NODES: cluster.seeds, REDIS_URL: cluster.url };
   const run = await gatehouse(['accounts', 'disable', 'dave', '--json'], env);
   expect(run).toMatchObject({ code: 0, stderr: '' });
   expect(JSON.parse(run.stdout)).toMatchObject({ username: 'dave', disabled: true, sessions_ended: 1 });

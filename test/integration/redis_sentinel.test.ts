@@ -33,7 +33,7 @@ const signedIn = new UserAgent(WEB_CB);
 beforeAll(async () => {
   redis = await startRedisSentinels();
   // The CLI (accounts disable) works on the default prefix; this Redis is the test's own.
-  gh = await startGatehouse({ database: 'postgres', env: { REDIS_SENTINELS: redis.addresses, REDIS_SENTINEL_MASTER: redis.masterName }, redisPrefix: 'gatehouse:' });
+  gh = await startGatehouse({ database: 'postgres', env: { REDIS_SENTINELS: redis.addresses, REDIS_SENTINEL_MASTER: redis.masterName, REDIS_URL: redis.url }, redisPrefix: 'gatehouse:' });
   const db = gh.services.database.knex;
   web = await registerClient(db, { name: 'Portal', kind: 'web', 'redirect-uri': [WEB_CB], scopes: 'openid offline_access', consent: 'skip' });
   server = await registerClient(db, { name: 'Reports', kind: 'server', scopes: 'auth-none read' });
@@ -115,6 +115,7 @@ test('the CLI finds the promoted master through the sentinels: accounts disable 
     KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     REDIS_SENTINELS: redis.addresses,
     REDIS_SENTINEL_MASTER: redis.masterName,
+    REDIS_URL: redis.url,
   };
   const run = await gatehouse(['accounts', 'disable', 'alice', '--json'], env);
   expect(run).toMatchObject({ code: 0, stderr: '' });

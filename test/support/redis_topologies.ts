@@ -1,5 +1,6 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,10 +20,16 @@ export interface RedisNode extends HostPort {
   kill(): Promise<void>;
 }
 
-async function startNode(dir: string, args: string[]): Promise<RedisNode> {
+/**
+ * A redis-server with these arguments. With a password, as production's are: it asks clients
+ * and its master for it (given on stdin, so it stays off the command line).
+ */
+async function startNode(dir: string, args: string[], password?: string): Promise<RedisNode> {
   const port = await freePort();
-  const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`)], { stdio: 'ignore' });
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100, connectTimeout: 1000 });
+  const config = password ? ['-'] : [];
+  const child = spawn('redis-server', [...config, ...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', join(dir, `${port}.log`)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.stdin!.end(password ? `requirepass ${password}\nmasterauth ${password}\n` : '');
+  const client = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100, connectTimeout: 1000 });
   client.on('error', () => {});
   const answered = await pollUntil(() => client.ping().then(() => true, () => false), Boolean, 10_000, 50);
   if (!answered) throw new Error(`redis-server on port ${port} did not start (see ${dir})`);
@@ -47,26 +54,36 @@ async function nodeGroup(kind: string): Promise<{ dir: string; nodes: RedisNode[
   return { dir, nodes, stop };
 }
 
+/** A password for one topology's nodes. */
+function newPassword(): string {
+  return randomBytes(16).toString('hex');
+}
+
 export interface RedisCluster {
   /** The masters, each owning a third of the hash slots. */
   masters: RedisNode[];
   /** For REDIS_CLUSTER_NODES. */
   seeds: string;
+  /** For REDIS_URL beside it: the nodes' password (and the first master, one more seed). */
+  url: string;
   stop(): Promise<void>;
 }
 
-/** A Redis Cluster of `size` masters and no replicas on loopback, ready (every slot served). */
+/** A Redis Cluster of `size` masters and no replicas on loopback, with a password, ready (every slot served). */
 export async function startRedisCluster(size = 3): Promise<RedisCluster> {
   const { dir, nodes: masters, stop } = await nodeGroup('cluster');
+  const password = newPassword();
   try {
     for (let i = 0; i < size; i++) {
       const nodeDir = join(dir, String(i));
       await mkdir(nodeDir);
       // The bus port is given too: port + 10000, the default, may be past 65535.
       // A node silent for a second is failed (the default, 15 s, would outlast a test).
-      masters.push(await startNode(nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()), '--cluster-node-timeout', '1000']));
+      masters.push(await startNode(nodeDir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()), '--cluster-node-timeout', '1000'], password));
     }
-    await run('redis-cli', ['--cluster', 'create', ...masters.map((node) => `${node.host}:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...masters.map((node) => `${node.host}:${node.port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      env: { ...process.env, REDISCLI_AUTH: password },
+    });
     const states = await pollUntil(
       () => Promise.all(masters.map((node) => node.client.cluster('INFO') as Promise<string>)),
       (infos) => infos.every((info) => info.includes('cluster_state:ok')),
@@ -78,7 +95,8 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
     await stop();
     throw error;
   }
-  return { masters, seeds: masters.map((node) => `${node.host}:${node.port}`).join(','), stop };
+  const [first] = masters;
+  return { masters, seeds: masters.map((node) => `${node.host}:${node.port}`).join(','), url: `redis://:${password}@${first!.host}:${first!.port}`, stop };
 }
 
 export interface RedisSentinels {
@@ -88,6 +106,8 @@ export interface RedisSentinels {
   sentinels: RedisNode[];
   /** For REDIS_SENTINELS. */
   addresses: string;
+  /** For REDIS_URL beside it: the master's password (its host is not used). */
+  url: string;
   masterName: string;
   /** The address the sentinels give for the master now. */
   currentMaster(): Promise<HostPort | undefined>;
@@ -97,15 +117,16 @@ export interface RedisSentinels {
 }
 
 /**
- * One master, one replica and three sentinels (quorum 2) on loopback, the sentinels agreeing on
- * both data nodes before this returns.
+ * One master and one replica with a password, and three sentinels (quorum 2, no password of
+ * their own) on loopback, the sentinels agreeing on both data nodes before this returns.
  */
 export async function startRedisSentinels(masterName = 'mymaster'): Promise<RedisSentinels> {
   const { dir, nodes, stop } = await nodeGroup('sentinel');
+  const password = newPassword();
   try {
-    const master = await startNode(dir, []);
+    const master = await startNode(dir, [], password);
     nodes.push(master);
-    const replica = await startNode(dir, ['--replicaof', master.host, String(master.port)]);
+    const replica = await startNode(dir, ['--replicaof', master.host, String(master.port)], password);
     nodes.push(replica);
     const sentinels: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
@@ -115,6 +136,7 @@ export async function startRedisSentinels(masterName = 'mymaster'): Promise<Redi
         `sentinel monitor ${masterName} ${master.host} ${master.port} 2`,
         `sentinel down-after-milliseconds ${masterName} 1000`,
         `sentinel failover-timeout ${masterName} 5000`,
+        `sentinel auth-pass ${masterName} ${password}`,
         '',
       ].join('\n'));
       const sentinel = await startNode(dir, [config, '--sentinel']);
@@ -148,7 +170,7 @@ export async function startRedisSentinels(masterName = 'mymaster'): Promise<Redi
       await master.kill();
       await promotion();
     };
-    return { master, replica, sentinels, addresses: sentinels.map((node) => `${node.host}:${node.port}`).join(','), masterName, currentMaster, crashMaster, stop };
+    return { master, replica, sentinels, addresses: sentinels.map((node) => `${node.host}:${node.port}`).join(','), url: `redis://:${password}@${masterName}`, masterName, currentMaster, crashMaster, stop };
   } catch (error) {
     await stop();
     throw error;
