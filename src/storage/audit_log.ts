@@ -126,14 +126,28 @@ export interface AuditWriterLog {
 /** Rows per INSERT when the buffer is written: a backlog after an outage (up to 10,000) goes in statements of a bounded size. */
 const ROWS_PER_INSERT = 1000;
 
+/** A buffered event, and how many identical ones came after it. */
+interface Buffered {
+  event: AuditEvent;
+  count: number;
+}
+
+/** Events alike in everything but their time: the same act, by the same actor, on the same subject, from the same address. */
+function sameAs(event: AuditEvent): string {
+  return JSON.stringify([event.event, event.actor, event.accountId, event.username, event.clientId, event.ip, event.detail]);
+}
+
 /**
  * The server's writer: events from requests (sign-ins, consents, tokens) are buffered and written
- * together every `flushMs` (up to ROWS_PER_INSERT an INSERT), so a token request does not wait for an audit round
- * trip. While the database is down the buffer is kept and retried, up to `maxBuffered` events;
- * past that the oldest are dropped and counted, and the log says so. close() writes what is left.
+ * together every `flushMs` (up to ROWS_PER_INSERT an INSERT), so a token request does not wait
+ * for an audit round trip. Identical events in one buffer are one row, at the first one's time,
+ * with `count` in its detail: a machine client taking thousands of tokens a second, or a password
+ * guesser, adds a few rows a second, not thousands. While the database is down the buffer is kept
+ * and retried, up to `maxBuffered` rows; past that the oldest are dropped and their events
+ * counted, and the log says so. close() writes what is left.
  */
 export class AuditWriter {
-  #buffer: AuditEvent[] = [];
+  #buffer = new Map<string, Buffered>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #dropped = 0;
@@ -154,19 +168,25 @@ export class AuditWriter {
   }
 
   record(event: AuditEvent): void {
-    // Stamped now: the row is written up to flushMs later, or much later after an outage. Pushed,
-    // not copied: a busy instance records thousands of events between two flushes.
-    this.#buffer.push({ at: new Date(), ...event });
+    const key = sameAs(event);
+    const earlier = this.#buffer.get(key);
+    if (earlier) {
+      earlier.count += 1;
+      return;
+    }
+    // Stamped now: the row is written up to flushMs later, or much later after an outage.
+    this.#buffer.set(key, { event: { at: new Date(), ...event }, count: 1 });
     this.#dropOldest();
     this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs).unref();
   }
 
-  /** Drops (and counts) the oldest events past maxBuffered. */
+  /** Drops the oldest rows past maxBuffered, counting their events. */
   #dropOldest(): void {
-    const excess = this.#buffer.length - this.#options.maxBuffered;
-    if (excess > 0) {
-      this.#buffer.splice(0, excess);
-      this.#dropped += excess;
+    let excess = this.#buffer.size - this.#options.maxBuffered;
+    for (const [key, { count }] of this.#buffer) {
+      if (excess-- <= 0) return;
+      this.#buffer.delete(key);
+      this.#dropped += count;
     }
   }
 
@@ -183,18 +203,33 @@ export class AuditWriter {
   }
 
   async #writeBuffered(): Promise<void> {
-    while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, ROWS_PER_INSERT);
+    while (this.#buffer.size > 0) {
+      const batch: [string, Buffered][] = [];
+      for (const entry of this.#buffer) {
+        if (batch.push(entry) === ROWS_PER_INSERT) break;
+      }
+      for (const [key] of batch) this.#buffer.delete(key);
       try {
-        await recordAudit(this.#db, ...batch);
+        await recordAudit(this.#db, ...batch.map(([, { event, count }]) => (count > 1 ? { ...event, detail: { ...event.detail, count } } : event)));
       } catch (error) {
         this.#log.error({ err: error, events: batch.length }, 'audit events not written yet: kept for the next try');
-        this.#buffer = batch.concat(this.#buffer);
-        this.#dropOldest();
+        this.#keepBefore(batch);
         this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushMs * 5).unref();
         return;
       }
     }
+  }
+
+  /** Puts a batch that could not be written back before what came since, adding up identical events. */
+  #keepBefore(batch: [string, Buffered][]): void {
+    const kept = new Map(batch);
+    for (const [key, entry] of this.#buffer) {
+      const earlier = kept.get(key);
+      if (earlier) earlier.count += entry.count;
+      else kept.set(key, entry);
+    }
+    this.#buffer = kept;
+    this.#dropOldest();
   }
 
   async close(): Promise<void> {
