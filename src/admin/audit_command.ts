@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { queryAudit, type AuditRecord } from '../storage/audit_log.ts';
+import { AccountStore } from '../storage/accounts.ts';
 import { UsageError, type CommandResult } from './output.ts';
 
 export const AUDIT_USAGE = 'audit [--since ISO|DURATION] [--user U] [--client C] [--limit N]';
@@ -55,7 +56,11 @@ export function auditCommand(args: string[]): (context: { db: Knex }) => Promise
     limit: values.limit === undefined ? 1000 : parseLimit(values.limit),
   };
   return async ({ db }) => {
-    const records = await queryAudit(db, query);
+    // A username is matched as the account it names (any case or Unicode form, as at sign-in),
+    // by the account's sub: its events stay found after a rename. Anything else is taken as a sub.
+    const account = query.user === undefined ? undefined : await new AccountStore(db).findByUsername(query.user);
+    const users = query.user === undefined ? undefined : account ? [account.id, account.username] : [query.user];
+    const records = await queryAudit(db, { ...query, users });
     return {
       json: records.map((record) => ({
         id: record.id,

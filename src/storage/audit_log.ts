@@ -88,8 +88,8 @@ export async function recordAudit(db: Knex | Knex.Transaction, ...events: AuditE
 
 export interface AuditQuery {
   since?: Date | undefined;
-  /** A username or an account id (sub). */
-  user?: string | undefined;
+  /** Events whose username or account id (sub) is one of these. */
+  users?: string[] | undefined;
   clientId?: string | undefined;
   /** The newest this many events that match. */
   limit: number;
@@ -100,7 +100,7 @@ export async function queryAudit(db: Knex, query: AuditQuery): Promise<AuditReco
   const rows = await db('audit_events')
     .modify((q) => {
       if (query.since) q.where('at', '>=', query.since);
-      if (query.user) q.where((w) => w.where('username', query.user!).orWhere('account_id', query.user!));
+      if (query.users) q.where((w) => w.whereIn('username', query.users!).orWhereIn('account_id', query.users!));
       if (query.clientId) q.where('client_id', query.clientId);
     })
     .orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }])

@@ -159,7 +159,7 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     expect(logout.sub).toBe(subs.alice);
 
     await gh.services.audit.flush();
-    const [revoked] = (await queryAudit(gh.services.database.knex, { user: 'alice', clientId: apps.Portal!.client.client_id, limit: 50 })).filter((e) => e.event === 'consent.revoked');
+    const [revoked] = (await queryAudit(gh.services.database.knex, { users: ['alice'], clientId: apps.Portal!.client.client_id, limit: 50 })).filter((e) => e.event === 'consent.revoked');
     expect(revoked).toMatchObject({ actor: `account:${subs.alice}`, username: 'alice', detail: expect.objectContaining({ reason: 'account_page' }) });
 
     // The next sign-in to Portal asks again.

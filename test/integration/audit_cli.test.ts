@@ -1,5 +1,6 @@
 import { recordAudit, type AuditEvent } from '../../src/storage/audit_log.ts';
 import { cliDatabase, gatehouse, gatehouseEach, type AuditJson } from '../support/cli.ts';
+import { createPerson } from '../support/accounts.ts';
 
 const { env, db } = cliDatabase();
 
@@ -65,6 +66,16 @@ describe('gatehouse audit', () => {
     for (const field of ['fields=client_secret', 'client_secret=[withheld]', 'password=[withheld]', 'access_token=[withheld]', 'code=[withheld]']) expect(text.stdout).toContain(` ${field}`);
     expect(text.stdout.split('\n').filter(Boolean)).toHaveLength(1);
     for (const output of [JSON.stringify(json), text.stdout]) expect(output).not.toMatch(/hunter2|eyJ|=abc/);
+  });
+
+  test('--user names an account in any case or Unicode form, as sign-in does, and finds its events by its sub too', async () => {
+    const sub = await createPerson(db(), { username: 'Zoe.Ward', password: 'a long enough password' });
+    await recordAt(
+      [2 * MINUTE, { event: 'sign_in.failed', actor: 'anonymous', accountId: sub, username: 'Zoe.Ward', detail: { reason: 'wrong_password' } }],
+      [1 * MINUTE, { event: 'token.issued', actor: 'client:portal', accountId: sub, clientId: 'portal' }],
+    );
+    const [upper, fullwidth, bySub] = await audits(['--user', 'ZOE.WARD'], ['--user', '\uff5a\uff4f\uff45.\uff57\uff41\uff52\uff44'], ['--user', sub]);
+    for (const events of [upper, fullwidth, bySub]) expect(events!.map((e) => e.event).filter((e) => e !== 'account.created')).toEqual(['sign_in.failed', 'token.issued']);
   });
 
   test('no match says so', async () => {
