@@ -83,7 +83,21 @@ const INSERT_ROWS = `INSERT INTO audit_events (at, event, actor, account_id, use
  */
 export async function recordAudit(db: Knex | Knex.Transaction, ...events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.raw(INSERT_ROWS, [JSON.stringify(events.map(auditRow))]);
+  await db.raw(INSERT_ROWS, [storableJson(events.map(auditRow))]);
+}
+
+// JSON.stringify writes a NUL as \u0000 and half a surrogate pair as \udXXX; Postgres refuses
+// either as text, and the buffered writer would retry such a row for ever, every event after it
+// waiting behind it. Strings here come from requests (usernames, addresses, client names, scopes)
+// and are checked where they come in, but one check missed must cost one character, not the log:
+// such characters are stored as U+FFFD. The escapes are looked for first, as the replacer is slow.
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f]/;
+const UNSTORABLE_CHARACTER = /\0|\p{Cs}/gu;
+
+function storableJson(rows: Record<string, unknown>[]): string {
+  const json = JSON.stringify(rows);
+  if (!UNSTORABLE_ESCAPE.test(json)) return json;
+  return JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(UNSTORABLE_CHARACTER, '\ufffd') : value));
 }
 
 export interface AuditQuery {

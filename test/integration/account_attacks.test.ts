@@ -3,6 +3,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { createPerson } from '../support/accounts.ts';
 import { UserAgent, page, findForm, type Page } from '../support/user_agent.ts';
 import { postForm } from '../support/http.ts';
+import { AuditWriter, queryAudit } from '../../src/storage/audit_log.ts';
 
 // What an attacker tries against the account page, its sign-in client and the audit log.
 let gh: RunningGatehouse;
@@ -73,4 +74,21 @@ test('a NUL byte in the client of Remove access is the page\'s "no such app", no
   });
   expect(response.status).toBe(400);
   expect(response.headers.get('cache-control')).toBe('no-store');
+});
+
+test('the buffered audit writer stores events holding a NUL or a lone surrogate (with U+FFFD in their place) and the rest of their batch', async () => {
+  const errors: unknown[] = [];
+  const writer = new AuditWriter(db(), { error: (fields) => errors.push(fields) });
+  const actor = `anonymous-${randomBytes(4).toString('hex')}`;
+  writer.record({ event: 'sign_in.failed', actor, username: 'nul\u0000here', detail: { reason: 'x\u0000' } });
+  writer.record({ event: 'sign_in.failed', actor, username: 'half \ud800 pair', detail: { scopes: ['\udc00'] } });
+  writer.record({ event: 'sign_in.failed', actor, username: 'plain' });
+  await writer.close();
+  expect(errors).toEqual([]);
+  const rows = (await queryAudit(db(), { limit: 1000 })).filter((row) => row.actor === actor);
+  expect(rows.map((row) => [row.username, row.detail])).toEqual([
+    ['nul\ufffdhere', { reason: 'x\ufffd' }],
+    ['half \ufffd pair', { scopes: ['\ufffd'] }],
+    ['plain', {}],
+  ]);
 });
