@@ -122,6 +122,12 @@ const GRANT_TYPES: Record<ClientKind, string[]> = {
 export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, ScopeEntry>): ClientMetadata {
   const userFacing = spec.kind === 'web' || spec.kind === 'spa';
   if (!spec.name.trim()) throw new ClientSpecError('name', (field) => `${field} must not be empty`);
+  // The name is shown on the consent page: a right-to-left override would turn the sentence around it.
+  const hidden = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u.exec(spec.name);
+  if (hidden) {
+    const code = `U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ClientSpecError('name', (field) => `${field} must not contain control or bidirectional formatting characters (${code})`);
+  }
   if (userFacing && spec.redirectUris.length === 0) {
     throw new ClientSpecError('redirectUris', (field) => `a ${spec.kind} client needs at least one ${field}`);
   }
@@ -206,6 +212,8 @@ function checkRedirectUri(uri: string, field: ClientField, what = 'a redirect UR
     throw new ClientSpecError(field, () => `not an absolute URL: ${uri}`);
   }
   if (url.hash) throw new ClientSpecError(field, () => `${what} must not have a fragment: ${uri}`);
+  // https://mit.edu@evil.example/ reads as the institution's address to whoever reviews the client.
+  if (url.username || url.password) throw new ClientSpecError(field, () => `${what} must not carry a user name or password: ${uri}`);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new ClientSpecError(field, () => `${what} must use https (http only for localhost): ${uri}`);

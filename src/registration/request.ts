@@ -31,17 +31,30 @@ export async function readJson(ctx: Context): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new MetadataError(`the request body is over ${MAX_BODY_BYTES / 1024} KiB`);
     chunks.push(chunk);
   }
-  let nul: string | undefined;
+  let text: string;
+  try {
+    // Fatal: bytes that are not UTF-8 would otherwise become U+FFFD in a stored name.
+    text = UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    throw new MetadataError('the request body is not UTF-8');
+  }
+  let unstorable: string | undefined;
   let body: unknown;
   try {
-    // Postgres can store no NUL in a text or jsonb value, and no real client metadata has one.
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'), (key, value: unknown) => {
-      if (typeof value === 'string' && value.includes('\u0000')) nul ??= key;
+    // Postgres can store no NUL and no lone surrogate (a JSON escape such as \ud800) in a text or
+    // jsonb value: either would fail the insert with a 500. No real client metadata has one.
+    body = JSON.parse(text, (key, value: unknown) => {
+      if (typeof value === 'string' && unstorable === undefined) {
+        if (value.includes('\u0000')) unstorable = `${key || 'a value'} contains a NUL character`;
+        else if (/\p{Cs}/u.test(value)) unstorable = `${key || 'a value'} contains a lone surrogate (\\ud800-\\udfff), which is no character`;
+      }
       return value;
     });
   } catch {
     throw new MetadataError('the request body is not valid JSON');
   }
-  if (nul !== undefined) throw new MetadataError(`${nul || 'a value'} contains a NUL character`);
+  if (unstorable !== undefined) throw new MetadataError(unstorable);
   return body;
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });

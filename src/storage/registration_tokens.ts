@@ -82,6 +82,8 @@ export async function saveClientRegistration(trx: Knex.Transaction, clientId: st
  * row is locked for the caller's transaction, so an update and a delete never interleave.
  */
 export async function registrationFor(trx: Knex.Transaction, clientId: string, value: string): Promise<RegistrationToken | undefined> {
+  // From the request's path (/reg/%00): Postgres refuses a NUL in a text parameter, and no client has one.
+  if (clientId.includes('\u0000')) return undefined;
   const row = await trx('client_registrations as r')
     .join('registration_tokens as t', 't.id', 'r.registration_token_id')
     .where({ 'r.client_id': clientId, 'r.access_digest': storedId(value) })

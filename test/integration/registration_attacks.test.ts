@@ -1,0 +1,92 @@
+import { request } from 'node:http';
+import { startGatehouse, TEST_KEY_ENCRYPTION_KEY, type RunningGatehouse } from '../support/gatehouse.ts';
+import { gatehouse } from '../support/cli.ts';
+
+const CB = 'https://portal.example.edu/cb';
+let gh: RunningGatehouse;
+let token: string;
+let env: Record<string, string>;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/** A raw request (node:http): the body goes out byte for byte, whatever it holds. */
+function send(method: string, path: string, bearer: string | undefined, body?: Buffer | string, contentType = 'application/json'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, gh.url);
+    const req = request(url, {
+      method,
+      headers: { ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }), ...(body === undefined ? {} : { 'content-type': contentType }) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: Record<string, unknown> = {};
+        try {
+          parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+        } catch {
+          parsed = { text };
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, body: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const register = (body: Buffer | string) => send('POST', '/reg', token, body);
+const countClients = async () => Number((await gh.services.database.knex('oidc_models').where({ model: 'Client' }).count<{ count: string }[]>('* as count'))[0]!.count);
+
+beforeAll(async () => {
+  gh = await startGatehouse({ database: 'postgres', redis: true });
+  env = { DATABASE_URL: (gh.config.database as { url: string }).url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
+  const run = await gatehouse(['registration-token', 'create', '--kind', 'web', '--scopes', 'openid profile email', '--uses', '50', '--json'], env);
+  token = (JSON.parse(run.stdout) as { initial_access_token: string }).initial_access_token;
+});
+afterAll(() => gh.close());
+
+describe('bytes a client sends that Postgres or a person could not take are refused with the RFC error, never a 500', () => {
+  test.each([
+    ['a lone surrogate in a string', Buffer.from(`{"client_name":"Portal \\ud800","redirect_uris":["${CB}"]}`), 'client_name contains a lone surrogate (\\ud800-\\udfff), which is no character'],
+    ['bytes that are not UTF-8', Buffer.concat([Buffer.from('{"client_name":"Portal '), Buffer.from([0xff, 0xfe]), Buffer.from(`","redirect_uris":["${CB}"]}`)]), 'the request body is not UTF-8'],
+  ])('%s', async (_label, body, description) => {
+    const before = await countClients();
+    const refused = await register(body);
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: description } });
+    expect(refused.headers['cache-control']).toBe('no-store');
+    expect(await countClients()).toBe(before);
+  });
+
+  test('a client id holding NUL in /reg/CLIENT_ID is an unknown client (401), not a 500', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const answer = await send(method, '/reg/%00', 'anything', method === 'PUT' ? '{}' : undefined);
+      expect(answer).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    }
+  });
+});
+
+describe('what a registration may not name', () => {
+  test.each([
+    [{ redirect_uris: ['https://mit.edu@evil.example/cb'] }, 'invalid_redirect_uri', 'redirect_uris: a redirect URI must not carry a user name or password: https://mit.edu@evil.example/cb'],
+    [{ redirect_uris: ['https://user:secret@portal.example.edu/cb'] }, 'invalid_redirect_uri', 'redirect_uris: a redirect URI must not carry a user name or password: https://user:secret@portal.example.edu/cb'],
+    [{ post_logout_redirect_uris: ['https://mit.edu@evil.example/bye'] }, 'invalid_client_metadata', 'post_logout_redirect_uris: a redirect URI must not carry a user name or password: https://mit.edu@evil.example/bye'],
+    // U+202E turns the rest of the consent page's sentence around; U+0007 and friends show as nothing.
+    [{ client_name: 'Portal\u202e' }, 'invalid_client_metadata', 'client_name must not contain control or bidirectional formatting characters (U+202E)'],
+    [{ client_name: 'Port\u0007al' }, 'invalid_client_metadata', 'client_name must not contain control or bidirectional formatting characters (U+0007)'],
+  ])('%j', async (overrides, error, description) => {
+    const before = await countClients();
+    const refused = await register(JSON.stringify({ client_name: 'Portal', redirect_uris: [CB], ...overrides }));
+    expect(refused).toMatchObject({ status: 400, body: { error, error_description: description } });
+    expect(await countClients()).toBe(before);
+  });
+
+  test('the CLI refuses a redirect URI with a user name by the same rule', async () => {
+    const refused = await gatehouse(['clients', 'create', '--name', 'P', '--kind', 'web', '--redirect-uri', 'https://mit.edu@evil.example/cb'], env);
+    expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: --redirect-uri: a redirect URI must not carry a user name or password: https://mit.edu@evil.example/cb\n' });
+  });
+});
