@@ -21,7 +21,7 @@ type Body = Record<string, unknown>;
  * for, checked by the same rules as `gatehouse clients create` and then held to the initial access
  * token's allowance. Throws ClientSpecError or MetadataError; registrationError says which code.
  */
-export function registeredMetadata(body: unknown, allowance: RegistrationAllowance, catalogue: ReadonlyMap<string, ScopeEntry>): ClientMetadata {
+export function registeredMetadata(body: unknown, allowance: RegistrationAllowance, catalogue: ReadonlyMap<string, ScopeEntry>, current?: ClientMetadata): ClientMetadata {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new MetadataError('the request body must be a JSON object of client metadata');
   const fields = body as Body;
   const kind = optional(fields, 'kind', 'string') ?? onlyKind(allowance);
@@ -42,7 +42,20 @@ export function registeredMetadata(body: unknown, allowance: RegistrationAllowan
   }), catalogue);
   checkProtocolFields(fields, metadata);
   checkAllowance(metadata, allowance);
+  checkOperatorFields(metadata, current);
   return metadata;
+}
+
+/**
+ * Gatehouse posts logout tokens to a back-channel logout URI without oidc-provider's guard against
+ * loopback and private addresses (src/provider/backchannel_logout.ts: applications sit on the
+ * institution's network), so only an operator sets one. An update may repeat the client's own.
+ */
+function checkOperatorFields(metadata: ClientMetadata, current: ClientMetadata | undefined): void {
+  const uri = metadata.backchannel_logout_uri;
+  if (uri !== undefined && uri !== current?.backchannel_logout_uri) {
+    throw new ClientSpecError('backchannelLogoutUri', (field) => `${field} is set by an operator only (gatehouse clients update --backchannel-logout-uri): Gatehouse posts to it from inside the network`);
+  }
 }
 
 /** The RFC 7591 error for what registeredMetadata threw, or undefined for any other error. */

@@ -77,7 +77,7 @@ export function registrationRoutes(deps: RegistrationDeps): Router {
     const { token, current } = await managed(trx, ctx);
     const fields = await body();
     checkIdentity(fields, current);
-    const client: StoredClient = { client_id: current.client_id, ...(await checked(trx, deps, fields, token.allowance)) };
+    const client: StoredClient = { client_id: current.client_id, ...(await checked(trx, deps, fields, token.allowance, current)) };
     if (client.kind !== current.kind) throw new MetadataError(`kind cannot change (it is ${current.kind}): register a new client instead`);
     if (current.client_secret) client.client_secret = current.client_secret;
     const access = await saved(trx, client, token, 'client.updated');
@@ -121,8 +121,8 @@ async function answer(ctx: Context, db: Knex, handle: (trx: Knex.Transaction, bo
   }
 }
 
-async function checked(trx: Knex.Transaction, deps: RegistrationDeps, body: unknown, allowance: RegistrationAllowance) {
-  return registeredMetadata(body, allowance, await loadScopeCatalogue(trx, deps.loginScope));
+async function checked(trx: Knex.Transaction, deps: RegistrationDeps, body: unknown, allowance: RegistrationAllowance, current?: StoredClient) {
+  return registeredMetadata(body, allowance, await loadScopeCatalogue(trx, deps.loginScope), current);
 }
 
 /** The client named in the path and the allowance it was registered under, if the request holds its registration access token. */

@@ -90,3 +90,26 @@ describe('what a registration may not name', () => {
     expect(refused).toMatchObject({ code: 2, stderr: 'gatehouse: --redirect-uri: a redirect URI must not carry a user name or password: https://mit.edu@evil.example/cb\n' });
   });
 });
+
+describe('a back-channel logout URI, where Gatehouse posts from inside the network, is the operator\'s to set', () => {
+  const description = 'backchannel_logout_uri is set by an operator only (gatehouse clients update --backchannel-logout-uri): Gatehouse posts to it from inside the network';
+
+  test.each(['http://127.0.0.1:6379/', 'https://10.0.0.5/admin/reset', 'https://portal.example.edu/logout'])('a registration naming %s is refused', async (uri) => {
+    const before = await countClients();
+    const refused = await register(JSON.stringify({ client_name: 'Portal', redirect_uris: [CB], backchannel_logout_uri: uri }));
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: description } });
+    expect(await countClients()).toBe(before);
+  });
+
+  test('an update may repeat the one the operator set, not name another', async () => {
+    const registered = (await register(JSON.stringify({ client_name: 'Portal', redirect_uris: [CB] }))).body;
+    const clientId = registered.client_id as string;
+    const logout = 'https://portal.example.edu/logout';
+    expect((await gatehouse(['clients', 'update', clientId, '--backchannel-logout-uri', logout], env)).code).toBe(0);
+    const put = (access: string, uri: string) => send('PUT', `/reg/${clientId}`, access, JSON.stringify({ client_id: clientId, client_name: 'Portal', redirect_uris: [CB], backchannel_logout_uri: uri }));
+    const kept = await put(registered.registration_access_token as string, logout);
+    expect(kept).toMatchObject({ status: 200, body: { backchannel_logout_uri: logout } });
+    const moved = await put(kept.body.registration_access_token as string, 'http://localhost:8500/v1/agent/leave');
+    expect(moved).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: description } });
+  });
+});
