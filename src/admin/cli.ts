@@ -7,7 +7,7 @@ import { migrateLatest, openDatabase } from '../storage/database.ts';
 import { listSigningKeys } from '../storage/signing_keys.ts';
 import { keyListing } from './key_listing.ts';
 import { janitorCommand } from './janitor_command.ts';
-import { REGISTRATION_TOKEN_USAGE, registrationTokenCommand } from './registration_token_command.ts';
+import { REGISTRATION_TOKEN_USAGE, registrationTokenCommand, registrationTokenRevokeCommand } from './registration_token_command.ts';
 import { AUDIT_USAGE, auditCommand } from './audit_command.ts';
 import { reencryptKeys, rotateKeys } from './key_commands.ts';
 import { CLIENT_FLAG_OPTIONS, requireClientChange, requireClientFlags, createClient, deleteClient, listClients, showClient, updateClient } from './client_commands.ts';
@@ -150,6 +150,7 @@ const COMMANDS: Record<string, Command> = {
   },
   janitor: janitorCommand,
   'registration-token create': registrationTokenCommand,
+  'registration-token revoke': registrationTokenRevokeCommand,
   audit: auditCommand,
 };
 

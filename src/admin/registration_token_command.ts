@@ -7,7 +7,7 @@ import { oneOf } from '../policy/client_fields.ts';
 import { AUTH_NONE } from '../policy/scope_policy.ts';
 import type { RegistrationAllowance } from '../policy/registration_allowance.ts';
 import { loadScopeCatalogue } from '../storage/enterprise_scopes.ts';
-import { insertRegistrationToken, newBearerToken } from '../storage/registration_tokens.ts';
+import { insertRegistrationToken, newBearerToken, revokeRegistrationToken } from '../storage/registration_tokens.ts';
 import { recordAudit } from '../storage/audit_log.ts';
 import { operatorActor } from './operator.ts';
 import { parseOrganizations } from './client_commands.ts';
@@ -15,7 +15,8 @@ import { UsageError, type CommandResult } from './output.ts';
 
 export const REGISTRATION_TOKEN_USAGE = `registration-token create --kind K [--kind K]... [--scopes "a b"] [--restricted]
           [--consent-skip] [--org user_org=X]... [--expires 24h] [--uses 1]
-                                            an initial access token for POST /reg, shown once`;
+                                            an initial access token for POST /reg, shown once
+  registration-token revoke ID              it registers no more clients (those it registered stay)`;
 
 const OPTIONS = {
   kind: { type: 'string', multiple: true },
@@ -82,6 +83,22 @@ export function registrationTokenCommand(args: string[]): (context: { db: Knex; 
       ].join('\n'),
     };
   };
+}
+
+/**
+ * `gatehouse registration-token revoke ID`: for a token that leaked or is no longer needed. The
+ * clients it registered keep their registration access tokens: `clients delete` ends those.
+ */
+export function registrationTokenRevokeCommand(args: string[]): (context: { db: Knex }) => Promise<CommandResult> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('usage: gatehouse registration-token revoke ID (the id registration-token create printed)');
+  const id = positionals[0]!;
+  return ({ db }) => db.transaction(async (trx) => {
+    const usesLeft = await revokeRegistrationToken(trx, id);
+    if (usesLeft === undefined) throw new UsageError(`no registration token ${id}`);
+    await recordAudit(trx, { event: 'registration_token.revoked', actor: operatorActor(), detail: { token_id: id, uses_left: usesLeft } });
+    return { json: { id, revoked: true, uses_left: usesLeft }, text: `revoked registration token ${id} (it had ${usesLeft} use${usesLeft === 1 ? '' : 's'} left)` };
+  });
 }
 
 /** Without --scopes: the kinds' own default scopes, but never auth-none, which must be named. */

@@ -12,7 +12,7 @@ export const AUDIT_EVENTS = [
   'token.issued', 'token.revoked', 'token.reuse_detected',
   // operators (the CLI) and registration tokens
   'client.created', 'client.updated', 'client.deleted', 'client.registered',
-  'registration_token.created',
+  'registration_token.created', 'registration_token.revoked',
   'key.rotated', 'key.resealed',
   'scope.defined',
   'group.member_added', 'group.member_removed',

@@ -69,6 +69,17 @@ export async function useRegistrationToken(trx: Knex.Transaction, value: string)
   return row ? tokenOf(row) : undefined;
 }
 
+/**
+ * Spends every use an initial access token has left; the row stays, since the clients it
+ * registered are still held to its allowance. How many uses it had, or undefined for no such id.
+ */
+export async function revokeRegistrationToken(trx: Knex.Transaction, id: string): Promise<number | undefined> {
+  const [row] = await trx('registration_tokens').where({ id }).forUpdate().select('uses_left') as { uses_left: number }[];
+  if (!row) return undefined;
+  await trx('registration_tokens').where({ id }).update({ uses_left: 0 });
+  return row.uses_left;
+}
+
 /** Stores (or replaces) a client's registration access token and links the client to its initial access token. */
 export async function saveClientRegistration(trx: Knex.Transaction, clientId: string, tokenId: string, digest: string, expiresAt: Date): Promise<void> {
   await trx('client_registrations')

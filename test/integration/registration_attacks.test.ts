@@ -113,3 +113,14 @@ describe('a back-channel logout URI, where Gatehouse posts from inside the netwo
     expect(moved).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: description } });
   });
 });
+
+test('an operator revokes a leaked initial access token by its id: it registers nothing more, and the revocation is audited', async () => {
+  const issued = JSON.parse((await gatehouse(['registration-token', 'create', '--kind', 'web', '--uses', '10', '--json'], env)).stdout) as { initial_access_token: string; id: string };
+  const metadata = JSON.stringify({ client_name: 'Portal', redirect_uris: [CB] });
+  expect((await send('POST', '/reg', issued.initial_access_token, metadata)).status).toBe(201);
+  expect(await gatehouse(['registration-token', 'revoke', issued.id], env)).toEqual({ code: 0, stdout: `revoked registration token ${issued.id} (it had 9 uses left)\n`, stderr: '' });
+  expect(await send('POST', '/reg', issued.initial_access_token, metadata)).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+  const events = await gh.services.database.knex('audit_events').where({ event: 'registration_token.revoked' }).whereRaw("detail->>'token_id' = ?", [issued.id]);
+  expect(events).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^cli:/) })]);
+  expect(await gatehouse(['registration-token', 'revoke', 'feedfacefeedface'], env)).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: no registration token feedfacefeedface\n' });
+});
