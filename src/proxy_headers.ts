@@ -1,4 +1,4 @@
-import { BlockList, isIPv6 } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
@@ -60,9 +60,20 @@ export function clientAddressReader(trust: TrustProxy): (peer: string, forwarded
   };
 }
 
-/** Nearest first: the socket's peer, then the X-Forwarded-For entries right to left, each added by the hop before it. */
+/**
+ * Nearest first: the socket's peer, then the X-Forwarded-For entries right to left, each added by
+ * the hop before it. The chain ends at the first entry that is not an address: no proxy wrote it,
+ * so it and everything left of it is the client's own text, which must never become the address
+ * sign-in limits count and the audit log records (with TRUST_PROXY set too high, it would).
+ */
 function hops(peer: string, forwardedFor: string): string[] {
-  return [peer, ...forwardedFor.split(',').reverse()].map((entry) => plainAddress(entry.trim())).filter(Boolean);
+  const chain = [plainAddress(peer)];
+  for (const entry of forwardedFor.split(',').reverse()) {
+    const address = plainAddress(entry.trim());
+    if (isIP(address) === 0) break;
+    chain.push(address);
+  }
+  return chain;
 }
 
 function blockList(ranges: string[]): BlockList {

@@ -19,6 +19,11 @@ test.each([
   // A peer that is not a listed proxy is the client, whatever its X-Forwarded-For says.
   ['10.0.0.0/8', '198.51.100.9', '203.0.113.7', '198.51.100.9'],
   ['10.0.0.0/8', '10.0.0.2', '10.0.0.1', '10.0.0.1'],
+  // Trusting more proxies than there are: the chain stops at the client's own text, never returns it.
+  ['3', '10.0.0.2', 'unknown', '10.0.0.2'],
+  ['3', '10.0.0.2', 'not-an-address, 203.0.113.7', '203.0.113.7'],
+  ['10.0.0.0/8', '10.0.0.2', '<script>, 10.0.0.3', '10.0.0.3'],
+  ['2', '10.0.0.2', '203.0.113.7\u0000, 10.0.0.3', '10.0.0.3'],
 ])('TRUST_PROXY=%s: from %s with X-Forwarded-For "%s" the client is %s', (trust, peer, forwardedFor, client) => {
   expect(reader(trust)(peer, forwardedFor)).toBe(client);
 });
