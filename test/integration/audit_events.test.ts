@@ -7,7 +7,7 @@ import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, page, type Step } from '../support/user_agent.ts';
 import { basic, clientCredentials, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
-import { gatehouse } from '../support/cli.ts';
+import { gatehouse, type AuditJson } from '../support/cli.ts';
 import { startCasServer, type CasServer } from '../support/cas_server.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
@@ -19,17 +19,6 @@ import { AccountStore } from '../../src/storage/accounts.ts';
 import { createMetrics } from '../../src/metrics.ts';
 
 const CB = 'https://portal.example.edu/cb';
-
-interface AuditJson {
-  at: string;
-  event: string;
-  actor: string;
-  sub: string | null;
-  username: string | null;
-  client_id: string | null;
-  ip: string | null;
-  detail: Record<string, unknown>;
-}
 
 /**
  * The events requests caused, as an operator reads them: `gatehouse audit --json`, run as its own
