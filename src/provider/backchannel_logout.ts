@@ -4,10 +4,10 @@ import type { Logger } from '../log.ts';
 /**
  * oidc-provider's outbound requests, where a back-channel logout goes without its SSRF guard,
  * which refuses loopback and private addresses: an institution's applications often sit on a
- * private network, and only the operator registers these URIs, with the CLI. Every other request
- * (a client's jwks_uri, sector identifier or metadata document) keeps the guard, since such URIs
- * may one day come from dynamic registration. oidc-provider still bounds each request to 2.5 s
- * and follows no redirect.
+ * private network, and only the operator registers these URIs, with the CLI (/reg refuses them:
+ * src/policy/registration_metadata.ts). Every other request (a client's jwks_uri, sector
+ * identifier or metadata document) keeps the guard, since such URIs may one day come from
+ * dynamic registration. oidc-provider still bounds each request to 2.5 s and follows no redirect.
  */
 export function operatorFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   if (!isLogoutDelivery(init)) return fetch(input, init);
