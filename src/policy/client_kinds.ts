@@ -118,10 +118,14 @@ const GRANT_TYPES: Record<ClientKind, string[]> = {
   'resource-server': [],
 };
 
+const CLIENT_NAME_MAX = 100;
+
 /** Turns an operator's spec into oidc-provider metadata, or says what is wrong with it. */
 export function clientMetadata(spec: ClientSpec, catalogue: ReadonlyMap<string, ScopeEntry>): ClientMetadata {
   const userFacing = spec.kind === 'web' || spec.kind === 'spa';
   if (!spec.name.trim()) throw new ClientSpecError('name', (field) => `${field} must not be empty`);
+  // A page-long name would push the consent page's own words (who asks, for what) out of view.
+  if ([...spec.name.trim()].length > CLIENT_NAME_MAX) throw new ClientSpecError('name', (field) => `${field} may be at most ${CLIENT_NAME_MAX} characters`);
   // The name is shown on the consent page: a right-to-left override would turn the sentence around it.
   const hidden = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u.exec(spec.name);
   if (hidden) {

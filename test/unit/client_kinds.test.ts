@@ -48,6 +48,7 @@ test('scopes are de-duplicated and kept in order; the OIDC part is also the stan
 
 test.each([
   [{ name: '  ' }, '--name must not be empty'],
+  [{ name: 'A'.repeat(101) }, '--name may be at most 100 characters'],
   [{ kind: 'web', redirectUris: [] }, 'a web client needs at least one --redirect-uri'],
   [{ kind: 'server', redirectUris: ['https://x.example/cb'] }, 'a server client has no redirect URIs: it never sends a browser here'],
   [{ redirectUris: ['/relative'] }, 'not an absolute URL: /relative'],
@@ -72,6 +73,7 @@ test.each([
 
 test.each([
   [{ name: ' ' }, 'client_name must not be empty'],
+  [{ name: 'é'.repeat(101) }, 'client_name may be at most 100 characters'],
   [{ kind: 'web', redirectUris: [] }, 'a web client needs at least one redirect_uris'],
   [{ redirectUris: ['http://app.example.edu/cb'] }, 'redirect_uris: a redirect URI must use https (http only for localhost): http://app.example.edu/cb'],
   [{ postLogoutRedirectUris: ['/bye'] }, 'post_logout_redirect_uris: not an absolute URL: /bye'],
