@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { ScopeEntry } from '../policy/scope_catalogue.ts';
 import { CLIENT_KINDS, ClientSpecError, clientMetadata, clientSpec, needsSecret, type ClientInput } from '../policy/client_kinds.ts';
 import { ClientStore, type StoredClient } from '../storage/clients.ts';
+import { deleteClientRegistration } from '../storage/registration_tokens.ts';
+import { OPERATOR_ONLY_FIELDS } from '../policy/registration_metadata.ts';
 import { newClientSecret } from '../provider/client_secret.ts';
 import { UsageError, type CommandResult } from './output.ts';
 import { newClientId } from './client_id.ts';
@@ -103,7 +105,10 @@ export function updateClient(db: Knex, catalogue: Catalogue, clientId: string, f
     // Asked to be what it already is: nothing to write, nothing to record.
     if (fields.length) {
       await store.save(client);
-      await auditOperator(trx, { event: 'client.updated', clientId, detail: { fields } });
+      // An operator who changes what a registrant could set now owns the client: its registrant
+      // could otherwise PUT back, up to its initial access token's allowance, what was narrowed.
+      const selfManagementEnded = fields.some((field) => !OPERATOR_ONLY_FIELDS.has(field)) && await deleteClientRegistration(trx, clientId);
+      await auditOperator(trx, { event: 'client.updated', clientId, detail: { fields, ...(selfManagementEnded ? { self_management_ended: true } : {}) } });
     }
     return shown(client, secret);
   });
@@ -126,6 +131,7 @@ export function deleteClient(db: Knex, clientId: string): Promise<CommandResult>
     const store = new ClientStore(trx);
     const client = await mustFind(store, clientId);
     await store.delete(clientId);
+    await deleteClientRegistration(trx, clientId);
     await auditOperator(trx, { event: 'client.deleted', clientId, detail: { kind: client.kind, client_name: client.client_name } });
     return { json: { client_id: clientId, deleted: true }, text: `deleted client ${clientId}` };
   });

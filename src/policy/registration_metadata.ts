@@ -47,6 +47,12 @@ export function registeredMetadata(body: unknown, allowance: RegistrationAllowan
 }
 
 /**
+ * What a registrant can never set: an operator's change to these (a back-channel logout URI, a new
+ * secret) leaves the client's self-management alone, where a change to anything else ends it.
+ */
+export const OPERATOR_ONLY_FIELDS: ReadonlySet<string> = new Set(['backchannel_logout_uri', 'backchannel_logout_session_required', 'client_secret']);
+
+/**
  * Gatehouse posts logout tokens to a back-channel logout URI without oidc-provider's guard against
  * loopback and private addresses (src/provider/backchannel_logout.ts: applications sit on the
  * institution's network), so only an operator sets one. An update may repeat the client's own.

@@ -104,6 +104,7 @@ export async function registrationFor(trx: Knex.Transaction, clientId: string, v
   return row ? tokenOf(row) : undefined;
 }
 
-export async function deleteClientRegistration(trx: Knex.Transaction, clientId: string): Promise<void> {
-  await trx('client_registrations').where({ client_id: clientId }).delete();
+/** Ends a client's self-management: its registration access token stops working. True if it had one. */
+export async function deleteClientRegistration(trx: Knex.Transaction, clientId: string): Promise<boolean> {
+  return (await trx('client_registrations').where({ client_id: clientId }).delete()) > 0;
 }

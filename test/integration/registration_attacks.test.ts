@@ -124,3 +124,27 @@ test('an operator revokes a leaked initial access token by its id: it registers 
   expect(events).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^cli:/) })]);
   expect(await gatehouse(['registration-token', 'revoke', 'feedfacefeedface'], env)).toEqual({ code: 2, stdout: '', stderr: 'gatehouse: no registration token feedfacefeedface\n' });
 });
+
+describe('an operator\'s edit of a registered client', () => {
+  test('ends its self-management, so the registrant cannot PUT back what the operator narrowed; clients delete leaves no registration behind', async () => {
+    const registered = await register(JSON.stringify({ client_name: 'Portal', kind: 'web', redirect_uris: [CB], scope: 'openid profile email' }));
+    expect(registered.status).toBe(201);
+    const { client_id: clientId, registration_access_token: manage } = registered.body as { client_id: string; registration_access_token: string };
+    expect((await send('GET', `/reg/${clientId}`, manage)).status).toBe(200);
+
+    const narrowed = await gatehouse(['clients', 'update', clientId, '--scopes', 'openid'], env);
+    expect(narrowed).toMatchObject({ code: 0, stderr: '' });
+    const widenAgain = JSON.stringify({ client_id: clientId, client_name: 'Portal', kind: 'web', redirect_uris: [CB], scope: 'openid profile email' });
+    expect(await send('PUT', `/reg/${clientId}`, manage, widenAgain)).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
+    expect(await send('GET', `/reg/${clientId}`, manage)).toMatchObject({ status: 401 });
+    const shown = JSON.parse((await gatehouse(['clients', 'show', clientId, '--json'], env)).stdout) as { allowed_scopes: string };
+    expect(shown.allowed_scopes).toBe('openid');
+    const audit = JSON.parse((await gatehouse(['audit', '--client', clientId, '--json'], env)).stdout) as { event: string; detail: Record<string, unknown> }[];
+    expect(audit.at(-1)).toMatchObject({ event: 'client.updated', detail: { fields: ['allowed_scopes', 'scope'], self_management_ended: true } });
+
+    const other = await register(JSON.stringify({ client_name: 'Wiki', kind: 'web', redirect_uris: [CB] }));
+    const otherId = (other.body as { client_id: string }).client_id;
+    expect(await gatehouse(['clients', 'delete', otherId], env)).toMatchObject({ code: 0 });
+    expect(await gh.services.database.knex('client_registrations').where({ client_id: otherId }).first()).toBeUndefined();
+  }, 30_000);
+});
