@@ -18,11 +18,20 @@ export interface GrantFlags {
   client?: string | undefined;
 }
 
-/** `grants list`: what a person has allowed each client, and until when; by client name. */
+/**
+ * `grants list`: what a person has allowed each client, and until when; by client name. Which
+ * applications a person uses is theirs: a help-desk look at it is recorded (`grants.listed`),
+ * and what cannot be recorded is not shown.
+ */
 export async function listGrants(db: Knex, flags: GrantFlags & { user: string }): Promise<CommandResult> {
   const account = await accountNamed(db, flags.user);
   const clients = new ClientStore(db);
-  const grants = await Promise.all((await grantsOf(db, account.id, flags.client)).map(async (grant) => ({
+  const found = await db.transaction(async (trx) => {
+    const grants = await grantsOf(trx, account.id, flags.client);
+    await auditOperator(trx, { event: 'grants.listed', accountId: account.id, username: account.username, clientId: flags.client, detail: { grants: grants.length } });
+    return grants;
+  });
+  const grants = await Promise.all(found.map(async (grant) => ({
     client_id: grant.clientId,
     client_name: (await clients.find(grant.clientId))?.client_name ?? null,
     scopes: grant.scopes,

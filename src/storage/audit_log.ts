@@ -17,7 +17,7 @@ export const AUDIT_EVENTS = [
   'scope.defined',
   'group.member_added', 'group.member_removed',
   'account.created', 'account.disabled', 'account.enabled', 'account.password_changed',
-  'grants.revoked',
+  'grants.listed', 'grants.revoked',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

@@ -56,6 +56,8 @@ test('every change made through the CLI is recorded with the operating-system us
   await grant(alice.sub, web.client_id);
   await grant(alice.sub, web.client_id);
   await grant(alice.sub, 'wiki');
+  // A help-desk look at which applications a person uses is recorded too.
+  expect(await ok(['grants', 'list', '--user', 'alice', '--client', web.client_id])).toHaveLength(2);
   expect(await ok(['grants', 'revoke', '--user', 'alice', '--client', web.client_id])).toMatchObject({ revoked: 2 });
   expect(await ok(['accounts', 'disable', 'alice'])).toMatchObject({ grants_revoked: 1 });
   // Done again (finishing a run cut short): nothing more to record.
@@ -93,6 +95,7 @@ test('every change made through the CLI is recorded with the operating-system us
     { event: 'group.member_added', username: 'alice', client_id: null, detail: { group: 'registrar' } },
     { event: 'group.member_removed', username: 'alice', client_id: null, detail: { group: 'registrar' } },
     { event: 'account.password_changed', username: 'alice', client_id: null, detail: {} },
+    { event: 'grants.listed', username: 'alice', client_id: web.client_id, detail: { grants: 2 } },
     { event: 'grants.revoked', username: 'alice', client_id: web.client_id, detail: { grants: 2, clients: [web.client_id] } },
     { event: 'account.disabled', username: 'alice', client_id: null, detail: {} },
     { event: 'grants.revoked', username: 'alice', client_id: null, detail: { grants: 1, clients: ['wiki'] } },
@@ -125,7 +128,7 @@ describe('a command whose audit record cannot be written changes nothing', () =>
   });
   afterAll(() => db().raw('DROP TRIGGER refuse_audit ON audit_events; DROP FUNCTION refuse_audit()'));
 
-  test('clients, scopes, accounts, groups and keys: exit 1 with one line, and the database as it was', async () => {
+  test('clients, scopes, accounts, groups, grants and keys: exit 1 with one line, and the database as it was', async () => {
     const snapshot = async () => ({
       clients: await db()('oidc_models').where({ model: 'Client' }).orderBy('id').select('id', 'payload'),
       accounts: await db()('accounts').orderBy('id').select('id', 'password_hash', 'disabled_at'),
@@ -147,6 +150,8 @@ describe('a command whose audit record cannot be written changes nothing', () =>
       [['groups', 'add-member', 'librarians', 'bob']],
       [['accounts', 'disable', 'bob']],
       [['grants', 'revoke', '--user', 'bob']],
+      // A look that cannot be recorded is not shown.
+      [['grants', 'list', '--user', 'bob']],
       [['keys', 'rotate']],
     ];
     const runs = await gatehouseEach(calls, env);
