@@ -12,6 +12,7 @@ import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeHttpsUri } from './pages.ts';
+import { ACCOUNT_PAGE_CLIENT_ID } from '../account/page_client.ts';
 import { signOutAndAskWhoSignsIn, switchingAccount } from './switch_account.ts';
 import { pageMessages } from '../i18n/page_messages.ts';
 import type { Messages } from '../i18n/messages.ts';
@@ -210,7 +211,8 @@ async function showLogin(
     title: messages.t('login.title'),
     uid: details.uid,
     csrf: csrfToken(deps.csrfKey, details.uid),
-    clientName: clientName ?? String(details.params.client_id),
+    // The account page's client is Gatehouse itself: the person is going to their account, in their language.
+    clientName: details.params.client_id === ACCOUNT_PAGE_CLIENT_ID ? messages.t('account.title') : clientName ?? String(details.params.client_id),
     username: state.username ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
     message: state.message?.(messages) ?? '',
   }, details.params.redirect_uri, state.status);

@@ -115,6 +115,11 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     const leftOver = await gh.services.database.knex('oidc_models').where({ model: 'Grant' }).whereRaw("payload->>'clientId' = 'gatehouse-account'");
     expect(leftOver).toEqual([]);
 
+    // The login page names where the person is going in their language, not the account page client's English name.
+    const frenchLogin = page(await new UserAgent().speaks('fr-FR,fr;q=0.9').open(account()));
+    expect(frenchLogin.html).toContain('pour continuer vers <strong>Votre compte</strong>');
+    expect(page(await new UserAgent().open(account())).html).toContain('to continue to <strong>Your account</strong>');
+
     // Cancelling the login comes back with an error page, not round again.
     const cancelled = page(await new UserAgent().open(`${account()}?error=access_denied`));
     expect(cancelled.status).toBe(400);
