@@ -9,6 +9,7 @@ import { addGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 import { queryAudit } from '../../src/storage/audit_log.ts';
 import { startCasServer, type CasServer } from '../support/cas_server.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const CB = 'https://apps.example.edu/cb';
 const ACCOUNT_SCOPE = 'openid profile offline_access auth-cas grades';
@@ -183,6 +184,35 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     const refreshed = await refresh('Wiki', wiki.refresh_token!);
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.access_token).toEqual(expect.any(String));
+  });
+
+  test('"Allowed" is when the person approved, "last used" moves with each refresh of the app\'s token', async () => {
+    const browser = new UserAgent(CB);
+    const { refresh_token: refreshToken } = await approve(browser, 'bob', 'Gradebook');
+    const day = (at: Date) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(at);
+    const today = day(new Date());
+    const db = gh.services.database.knex;
+    // The app's last recorded use was long ago (the code was redeemed just now, so it is set back).
+    const grantIds = (await db('oidc_models').select('id').where({ model: 'Grant' })
+      .whereRaw("payload->>'accountId' = ? AND payload->>'clientId' = ?", [subs.bob!, apps.Gradebook!.client.client_id])).map((row: { id: string }) => row.id);
+    const uses = () => db('oidc_models').where({ model: 'GrantUse' }).whereIn('id', grantIds);
+    // Recorded just after the token response.
+    await pollUntil(() => uses(), (rows) => rows.length > 0, 2000);
+    await uses().update({ updated_at: new Date('2001-02-03T04:05:00Z') });
+    expect(appEntry((await accountPage(browser, 'bob')).html, 'Gradebook')).toContain(`Allowed ${today}`);
+    expect(appEntry((await accountPage(browser, 'bob')).html, 'Gradebook')).toContain('last used Feb 3, 2001');
+
+    // A minute on (uses are recorded to the minute), the app refreshes its token: that is its last use.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 61_000;
+    try {
+      expect((await refresh('Gradebook', refreshToken!)).status).toBe(200);
+      const entry = await pollUntil(async () => appEntry((await accountPage(browser, 'bob')).html, 'Gradebook')!, (text) => !text.includes('2001'), 2000);
+      expect(entry).toContain(`last used ${day(new Date())}`);
+      expect(entry).toContain(`Allowed ${today}`);
+    } finally {
+      Date.now = realNow;
+    }
   });
 
   test('a form without its CSRF token, or naming an app another person allowed, changes nothing', async () => {
