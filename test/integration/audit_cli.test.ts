@@ -1,6 +1,8 @@
 import { recordAudit, type AuditEvent } from '../../src/storage/audit_log.ts';
 import { cliDatabase, gatehouse, gatehouseEach, type AuditJson } from '../support/cli.ts';
 import { createPerson } from '../support/accounts.ts';
+import { listeningPort, startProcess } from '../support/server_process.ts';
+import { pollUntil } from '../support/poll.ts';
 
 const { env, db } = cliDatabase();
 
@@ -127,4 +129,20 @@ describe('the janitor and AUDIT_RETENTION_DAYS', () => {
       code: 2, stdout: '', stderr: expect.stringMatching(/^gatehouse: invalid configuration: AUDIT_RETENTION_DAYS: .+\n$/),
     });
   });
+
+  test('the server\'s own janitor (every JANITOR_INTERVAL_SECONDS) enforces it too', async () => {
+    await db()('audit_events').delete();
+    await recordAt(
+      [31 * DAY, { event: 'sign_in.succeeded', actor: 'account:a', detail: { n: 1 } }],
+      [29 * DAY, { event: 'sign_in.succeeded', actor: 'account:a', detail: { n: 2 } }],
+    );
+    const server = startProcess({ ...env, PORT: '0', HOST: '127.0.0.1', JANITOR_INTERVAL_SECONDS: '1', AUDIT_RETENTION_DAYS: '30', SHUTDOWN_DRAIN_SECONDS: '0' });
+    try {
+      await listeningPort(server);
+      const kept = await pollUntil(async () => (await db()('audit_events').pluck('detail')).map((detail: { n: number }) => detail.n), (n) => !n.includes(1), 15_000, 200);
+      expect(kept).toEqual([2]);
+    } finally {
+      server.kill();
+    }
+  }, 30_000);
 });
