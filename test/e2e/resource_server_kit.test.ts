@@ -4,7 +4,7 @@ import { startCoursesApi, type RunningCoursesApi } from '../support/courses_api.
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { basic, clientCredentials, postForm, toJson } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
-import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
+import { oidc, relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
 import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
@@ -45,6 +45,8 @@ beforeAll(async () => {
   await register('admin', { kind: 'server', scopes: 'auth-none read create update delete' });
   await register('reader', { kind: 'server', scopes: 'auth-none read' });
   await register('mitx', { kind: 'server', scopes: 'auth-none read update delete course_org', org: ['course_org=MITx'] });
+  // An org value written as SQL: the example must treat it as a value, never as SQL.
+  await register('sqlish', { kind: 'server', scopes: 'auth-none read course_org', org: ["course_org=MITx' OR 'x'='x"] });
   await register('registrar', { kind: 'server', scopes: 'auth-none grades' });
   await register('jwt', { kind: 'server', scopes: 'auth-none read', 'access-token-format': 'jwt' });
   await register('restricted', { kind: 'server', scopes: 'auth-none read', restricted: true });
@@ -176,6 +178,14 @@ test('a course_org:MITx token sees, changes and deletes only MITx courses', asyn
   expect(unfiltered.map((course) => course.org)).toContain('HarvardX');
 });
 
+test('an org filter value that reads as SQL matches no course: the example passes filters as parameters', async () => {
+  await addCourse('MITx', 'Quoted');
+  const token = await serverToken('sqlish', 'auth-none read course_org');
+  const listed = await call('GET', '/courses', token);
+  expect(listed.status).toBe(200);
+  expect(JSON.parse(listed.text)).toEqual([]);
+});
+
 test('a request without a bearer token, or with it only in the query string or a form body, gets 401 with a bare challenge', async () => {
   const token = await serverToken('reader', 'auth-none read');
   const attempts = [
@@ -238,6 +248,8 @@ describe('route guards on a koa app of its own', () => {
     // Reports need the registrar's scope rather than read.
     router.get('/reports', guard.withMethodScopes({ GET: 'grades' }), answer);
     router.all('/anything', guard, answer);
+    // No method scope: what is left to refuse a token is the token check itself.
+    router.get('/any-scope', protect({ issuer, clientId: clients.rs!.client_id, clientSecret: clients.rs!.client_secret, methodScopes: false }), answer);
     // Waits at most half a second for Gatehouse.
     router.get('/impatient', protect({ issuer, clientId: clients.rs!.client_id, clientSecret: clients.rs!.client_secret, timeoutSeconds: 0.5 }), answer);
     const koa = new Koa<AuthState>();
@@ -269,6 +281,24 @@ describe('route guards on a koa app of its own', () => {
   test('a route that overrides the method scope asks for its own scope instead of read', async () => {
     expect((await at('GET', '/reports', await serverToken('reader', 'auth-none read'))).body).toMatchObject({ error: 'insufficient_scope', scope: 'grades' });
     expect((await at('GET', '/reports', await serverToken('registrar', 'auth-none grades'))).status).toBe(200);
+  });
+
+  test('a person\'s userinfo-only token (no audience) and a DPoP-bound token sent as Bearer are refused even where no scope is needed', async () => {
+    const userinfoOnly = await personToken('openid');
+    const refused = await at('GET', '/any-scope', userinfoOnly);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ error: 'invalid_token', error_description: 'the token is not meant for this resource server' });
+
+    const reader = clients.reader!;
+    const config = new oidc.Configuration(spa.config.serverMetadata(), reader.client_id, reader.client_secret);
+    oidc.allowInsecureRequests(config);
+    const bound = await oidc.clientCredentialsGrant(config, { scope: 'auth-none read' }, { DPoP: oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair()) });
+    expect(bound.token_type).toBe('dpop');
+    const stolen = await at('GET', '/any-scope', bound.access_token);
+    expect(stolen.status).toBe(401);
+    expect(stolen.body).toMatchObject({ error: 'invalid_token', error_description: 'the token is bound to a key and needs a proof of possession' });
+    // The same client's plain Bearer token passes: the refusals are about the tokens.
+    expect((await at('GET', '/any-scope', await serverToken('reader', 'auth-none read'))).status).toBe(200);
   });
 
   test('a method with no scope in the mapping is refused with 405 and the methods that are allowed', async () => {
