@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { base64url, createLocalJWKSet, errors, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { TokenAnswer } from '../../src/rs/auth.ts';
 import { verifyJwtAccessToken } from '../../src/rs/jwt_access_token.ts';
 
@@ -7,12 +7,14 @@ let keys: JWTVerifyGetKey;
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let privateKey: PrivateKey;
 let otherKey: PrivateKey;
+let publicJwk: JWK;
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256');
   privateKey = pair.privateKey;
   otherKey = (await generateKeyPair('RS256')).privateKey;
-  keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'main', alg: 'RS256' }] });
+  publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'main', alg: 'RS256' };
+  keys = createLocalJWKSet({ keys: [publicJwk] });
 });
 
 /** A Gatehouse-shaped RFC 9068 access token, with `change` applied. */
@@ -23,6 +25,7 @@ interface Change {
   /** Signed by another issuer's key, under a kid the JWKS has. */
   foreign?: boolean;
   expiresIn?: string;
+  notBefore?: string;
 }
 
 async function token(change: Change = {}) {
@@ -33,6 +36,7 @@ async function token(change: Change = {}) {
     .setSubject('p-1')
     .setIssuedAt()
     .setExpirationTime(change.expiresIn ?? '10m')
+    .setNotBefore(change.notBefore ?? '0s')
     .sign(change.foreign ? otherKey : privateKey);
 }
 
@@ -59,6 +63,22 @@ test.each<[string, Change]>([
   ['no client_id', { claims: { client_id: undefined } }],
 ])('%s is invalid_token', async (_, change) => {
   expect(refusal(await verifyJwtAccessToken(await token(change), keys, ISSUER, 'auth-cas'))).toBe('invalid_token');
+});
+
+/** Header and claims as given, signed with nothing or with `secret` (HS256). */
+async function forged(header: Record<string, unknown>, secret?: Uint8Array): Promise<string> {
+  const claims = { iss: ISSUER, aud: ISSUER, sub: 'p-1', client_id: 'portal', scope: 'read', exp: Math.floor(Date.now() / 1000) + 600 };
+  if (secret) return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', ...header }).sign(secret);
+  return `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims))}.`;
+}
+
+test.each<[string, () => Promise<string>]>([
+  ['alg none (unsigned)', () => forged({ alg: 'none', typ: 'at+jwt', kid: 'main' })],
+  ['HS256 keyed with the published public key', () => forged({ typ: 'at+jwt', kid: 'main' }, new TextEncoder().encode(JSON.stringify(publicJwk)))],
+  ['nbf in the future', () => token({ notBefore: '5m' })],
+  ['no exp', async () => new SignJWT({ client_id: 'portal', scope: 'read' }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'main' }).setIssuer(ISSUER).setAudience(ISSUER).sign(privateKey)],
+])('%s is invalid_token', async (_, make) => {
+  expect(refusal(await verifyJwtAccessToken(await make(), keys, ISSUER, 'auth-cas'))).toBe('invalid_token');
 });
 
 test('a token for another resource server is invalid_token', async () => {
