@@ -192,6 +192,19 @@ describe('initial access tokens', () => {
     expect((await register(expiring.initial_access_token, { client_name: 'P', redirect_uris: [CB] }))).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
   });
 
+  test('--expires sets the expiry (24 hours without it) that expires_at prints and registration checks', async () => {
+    const before = Date.now();
+    const [hour, week, unsaid] = await Promise.all([issueToken('--kind', 'web', '--expires', '1h'), issueToken('--kind', 'web', '--expires', '7d'), issueToken('--kind', 'web')]);
+    const after = Date.now();
+    for (const [token, seconds] of [[hour, 3600], [week, 7 * 86400], [unsaid, 86400]] as const) {
+      expect(Date.parse(token.expires_at)).toBeGreaterThanOrEqual(before + seconds * 1000);
+      expect(Date.parse(token.expires_at)).toBeLessThanOrEqual(after + seconds * 1000);
+    }
+    const stored = await db()('registration_tokens').whereIn('id', [hour.id, week.id, unsaid.id]).select('id', 'expires_at');
+    expect(Object.fromEntries(stored.map((row: { id: string; expires_at: Date }) => [row.id, row.expires_at.toISOString()])))
+      .toEqual({ [hour.id]: hour.expires_at, [week.id]: week.expires_at, [unsaid.id]: unsaid.expires_at });
+  });
+
   test('a single-use token spent by concurrent registrations registers exactly one client', async () => {
     const once = (await issueToken('--kind', 'web')).initial_access_token;
     const before = await countClients();
