@@ -21,6 +21,15 @@ export interface ValidatorOptions {
 const MAX_CACHED_ANSWERS = 10_000;
 
 /**
+ * Until when (epoch ms) an answer may serve requests: `cacheSeconds` from `now`, and for an
+ * accepted token never past its `exp`, so an expired token is refused at once, not at the bound.
+ */
+export function answerExpiry(answer: TokenAnswer, now: number, cacheSeconds: number): number {
+  const bound = now + cacheSeconds * 1000;
+  return 'auth' in answer && answer.exp !== undefined ? Math.min(bound, answer.exp * 1000) : bound;
+}
+
+/**
  * Turns a bearer token into its Auth: JWT access tokens locally with the issuer's JWKS, any
  * other token by introspection. Answers are cached no longer than the token lives nor than
  * `cacheSeconds`, so a revocation or a group change reaches the API within that bound; a JWT
@@ -42,9 +51,7 @@ export class TokenValidator {
       const value = looksLikeJwt(token)
         ? await verifyJwtAccessToken(token, keys, issuer, loginScope)
         : await introspect({ ...this.#options, endpoint: endpoints.introspection }, token);
-      const bound = Date.now() + this.#options.cacheSeconds * 1000;
-      const exp = 'auth' in value && value.exp !== undefined ? value.exp * 1000 : Number.POSITIVE_INFINITY;
-      return { value, expires: Math.min(bound, exp) };
+      return { value, expires: answerExpiry(value, Date.now(), this.#options.cacheSeconds) };
     });
     if ('error' in answer) throw answer.error;
     return answer.auth;
