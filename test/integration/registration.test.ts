@@ -264,8 +264,11 @@ describe('RFC 7592 management with the registration access token', () => {
     expect((await send('GET', uri, renewed)).status).toBe(401);
     const refused = await clientCredentials(gh.url, credentials, { scope: 'auth-none' });
     expect(refused).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-    const events = await db()('audit_events').where({ client_id: first.client_id as string }).orderBy('id').pluck('event');
-    expect(events).toEqual(['client.registered', 'client.updated', 'client.deleted']);
+    // Each names who did it: the initial access token the client was registered with, by its id.
+    const events = await db()('audit_events').where({ client_id: first.client_id as string }).orderBy('id').select('event', 'actor');
+    const actor = events[0]?.actor as string;
+    expect(actor).toMatch(/^registration_token:[0-9a-f]{16}$/);
+    expect(events).toEqual(['client.registered', 'client.updated', 'client.deleted'].map((event) => ({ event, actor })));
   });
 });
 
