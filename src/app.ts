@@ -19,6 +19,7 @@ import { scopeCatalogue } from './policy/scope_catalogue.ts';
 import { describeScope } from './i18n/scope_descriptions.ts';
 import type { Messages } from './i18n/messages.ts';
 import { useHashedClientSecrets } from './provider/client_secret.ts';
+import { formPostInPersonsLanguage } from './provider/form_post_page.ts';
 import { cacheClientFind } from './provider/cached_clients.ts';
 import { acceptIssuerTokensAtUserinfo } from './provider/userinfo_tokens.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -103,6 +104,7 @@ export async function configureProvider(config: Config, db: Knex, storage: Provi
     },
   }));
   useHashedClientSecrets(provider);
+  formPostInPersonsLanguage(provider);
   revokeGrantOnConcurrentReuse(provider);
   acceptHintsFromEarlierKeys(provider, keys);
   return { provider, accounts, scopeService, cookieKeys, keys };

@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
-// oidc-provider adds the hash of its form_post page's one inline script to a CSP that names
-// script-src when it renders that page; every other page keeps `script-src 'none'`.
+// The form_post page (provider/form_post_page.ts) names the hash of its one inline script in
+// script-src when it is rendered; every other page keeps `script-src 'none'`.
 const NO_SCRIPT = "script-src 'none'";
 
 /**

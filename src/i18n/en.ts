@@ -43,6 +43,10 @@ export const en = {
   'loggedOut.ofClientHtml': 'You signed out of {client}.',
   'loggedOut.close': 'You can close this window.',
 
+  'formPost.title': 'Returning to the application',
+  'formPost.noScript': 'Your browser runs no script on this page: continue to return to the application.',
+  'formPost.continue': 'Continue',
+
   'error.title': 'Something went wrong',
   'error.details': 'Details',
   'error.hint': 'Return to the application you came from and try again.',

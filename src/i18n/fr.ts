@@ -40,6 +40,10 @@ export const fr: Catalogue = {
   'loggedOut.ofClientHtml': 'Vous êtes déconnecté de {client}.',
   'loggedOut.close': 'Vous pouvez fermer cette fenêtre.',
 
+  'formPost.title': 'Retour à l’application',
+  'formPost.noScript': 'Votre navigateur n’exécute pas de script sur cette page : continuez pour revenir à l’application.',
+  'formPost.continue': 'Continuer',
+
   'error.title': 'Une erreur s’est produite',
   'error.details': 'Détails',
   'error.hint': 'Revenez à l’application d’où vous venez et réessayez.',

@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
@@ -6,6 +6,7 @@ import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.
 import { fillLogin, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
 import type { CallbackServer } from '../support/callback_server.ts';
 import { UserAgent, page as asPage } from '../support/user_agent.ts';
+import { axeViolations } from '../support/accessibility.ts';
 
 let scene: BrowserScene;
 let gh: RunningGatehouse;
@@ -25,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => scene?.close());
 
-const newPage = (options: { javaScriptEnabled?: boolean } = {}) => watchedPage(browser, gh.url, options);
+const newPage = (options: BrowserContextOptions = {}) => watchedPage(browser, gh.url, options);
 
 /** Signs alice in through the real pages and waits for the form to arrive at the portal by POST. */
 async function signInWithFormPost(page: Page, request: { url: string }, submit?: (page: Page) => Promise<void>): Promise<URLSearchParams> {
@@ -69,6 +70,37 @@ test('without JavaScript the form_post page shows a Continue button that complet
   const request = await portal.begin({ scope: 'openid', response_mode: 'form_post' });
   const posted = await signInWithFormPost(page, request, (p) => p.getByRole('button', { name: 'Continue' }).click());
   expect(posted.get('code')).toEqual(expect.any(String));
+  await page.context().close();
+});
+
+test('a French browser without JavaScript gets the form_post page in French, and Continuer completes the sign-in', async () => {
+  const { page } = await newPage({ javaScriptEnabled: false, locale: 'fr-FR' });
+  const request = await portal.begin({ scope: 'openid', response_mode: 'form_post' });
+  const before = callback.posts.length;
+  await page.goto(request.url);
+  await page.getByLabel('Identifiant').fill('alice');
+  await page.getByLabel('Mot de passe').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Se connecter' }).click();
+  await page.getByRole('button', { name: 'Continuer' }).waitFor({ timeout: 5000 });
+  expect(await page.getAttribute('html', 'lang')).toBe('fr');
+  expect(await page.locator('body').innerText()).not.toMatch(/JavaScript|Continue\b|Submitting/);
+  await page.getByRole('button', { name: 'Continuer' }).click();
+  await page.waitForURL(redirectUri);
+  expect(callback.posts).toHaveLength(before + 1);
+  expect(callback.posts.at(-1)!.get('code')).toEqual(expect.any(String));
+  await page.context().close();
+});
+
+test('axe-core finds no WCAG 2.1 AA violation on the form_post page', async () => {
+  // axe is injected as a script, which the page's CSP (its own script only) would refuse; the app answers its post with 204, so the page stays.
+  const { page } = await newPage({ bypassCSP: true });
+  await page.route(`${redirectUri}**`, (route) => route.fulfill({ status: 204 }));
+  const request = await portal.begin({ scope: 'openid', response_mode: 'form_post' });
+  await page.goto(request.url);
+  const posted = page.waitForRequest(`${redirectUri}**`);
+  await fillLogin(page, 'alice', 'correct horse battery');
+  await posted;
+  expect(await axeViolations(page)).toEqual([]);
   await page.context().close();
 });
 

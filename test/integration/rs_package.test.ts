@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { registerClient } from '../support/clients.ts';
+import { startGatehouse } from '../support/gatehouse.ts';
+import { clientCredentialsToken } from '../support/http.ts';
 
 /**
  * gatehouse/rs as another project gets it: Gatehouse packed (`npm pack`, whose prepack builds
@@ -62,6 +65,42 @@ test('an installed project imports protect from gatehouse/rs and its koa app ans
   `);
   const { stdout } = await run('node', ['server.js'], { cwd: consumer, env });
   expect(JSON.parse(stdout)).toEqual({ status: 401, challenge: 'Bearer' });
+});
+
+test('the installed kit validates Gatehouse\'s tokens: an opaque one by introspection, a JWT with the JWKS, scopes per method', async () => {
+  const gh = await startGatehouse({ database: 'postgres' });
+  try {
+    const db = gh.services.database.knex;
+    const rs = await registerClient(db, { name: 'Courses API', kind: 'resource-server' });
+    const opaque = await registerClient(db, { name: 'Sync', kind: 'server', scopes: 'auth-none read' });
+    const jwt = await registerClient(db, { name: 'JWT sync', kind: 'server', scopes: 'auth-none read', 'access-token-format': 'jwt' });
+    await writeFile(join(consumer, 'validate.js'), `
+      import Koa from 'koa';
+      import { protect } from 'gatehouse/rs';
+      const app = new Koa();
+      app.use(protect({ issuer: process.env.ISSUER, clientId: process.env.RS_ID, clientSecret: process.env.RS_SECRET }));
+      app.use((ctx) => { ctx.body = { clientId: ctx.state.auth.clientId, scopes: ctx.state.auth.scopes }; });
+      const server = app.listen(0, '127.0.0.1', async () => {
+        const answers = [];
+        for (const [method, token] of [['GET', process.env.OPAQUE], ['POST', process.env.OPAQUE], ['GET', process.env.JWT]]) {
+          const response = await fetch('http://127.0.0.1:' + server.address().port + '/courses', { method, headers: { authorization: 'Bearer ' + token } });
+          answers.push({ status: response.status, body: await response.json() });
+        }
+        console.log(JSON.stringify(answers));
+        server.close();
+      });
+    `);
+    const tokens = { OPAQUE: await clientCredentialsToken(gh.url, opaque, 'auth-none read'), JWT: await clientCredentialsToken(gh.url, jwt, 'auth-none read') };
+    expect(tokens.JWT.split('.')).toHaveLength(3);
+    const { stdout } = await run('node', ['validate.js'], { cwd: consumer, env: { ...env, ISSUER: gh.url, RS_ID: rs.client_id, RS_SECRET: rs.client_secret, ...tokens } });
+    expect(JSON.parse(stdout)).toEqual([
+      { status: 200, body: { clientId: opaque.client_id, scopes: ['auth-none', 'read'] } },
+      { status: 403, body: expect.objectContaining({ error: 'insufficient_scope', scope: 'create' }) },
+      { status: 200, body: { clientId: jwt.client_id, scopes: ['auth-none', 'read'] } },
+    ]);
+  } finally {
+    await gh.close();
+  }
 });
 
 test('its declarations type-check a consumer\'s TypeScript', async () => {
