@@ -117,29 +117,37 @@ describe('a command whose audit record cannot be written changes nothing', () =>
   let client: Record<string, any>;
   let bob: Record<string, any>;
   let grantId: string;
+  let registrationTokenId: string;
 
   beforeAll(async () => {
     client = await ok(['clients', 'create', '--name', 'Library', '--kind', 'web', '--redirect-uri', 'https://library.example.edu/cb']);
     bob = await ok(['accounts', 'create', '--username', 'bob', '--password-stdin'], 'bobs long password\n');
     grantId = await grant(bob.sub, client.client_id);
+    registrationTokenId = (await ok(['registration-token', 'create', '--kind', 'web'])).id as string;
+    const erin = await ok(['accounts', 'create', '--username', 'erin', '--password-stdin'], 'erins long password\n');
+    await db()('accounts').where({ id: erin.sub }).update({ disabled_at: new Date() });
     // The last write of each command fails, as a constraint, a full disk or a lost connection would.
     await db().raw(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$;
       CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()`);
   });
   afterAll(() => db().raw('DROP TRIGGER refuse_audit ON audit_events; DROP FUNCTION refuse_audit()'));
 
-  test('clients, scopes, accounts, groups, grants and keys: exit 1 with one line, and the database as it was', async () => {
+  test('clients, scopes, accounts, groups, grants, keys and registration tokens: exit 1 with one line, and the database as it was', async () => {
     const snapshot = async () => ({
       clients: await db()('oidc_models').where({ model: 'Client' }).orderBy('id').select('id', 'payload'),
       accounts: await db()('accounts').orderBy('id').select('id', 'password_hash', 'disabled_at'),
       scopes: await db()('enterprise_scopes').select('name'),
       members: await db()('group_members').select('*'),
-      keys: await db()('signing_keys').orderBy('kid').select('kid', 'retired_at'),
+      keys: await db()('signing_keys').orderBy('kid').select('kid', 'retired_at', 'private_jwk'),
+      settings: await db()('settings').orderBy('name').select('*'),
+      registrationTokens: await db()('registration_tokens').orderBy('id').select('*'),
       grants: await db()('oidc_models').where({ model: 'Grant' }).pluck('id'),
       audit: await db()('audit_events').count({ n: '*' }),
     });
     const before = await snapshot();
     expect(before.grants).toContain(grantId);
+    const newKey = join(dir, 'unused-kek');
+    await writeFile(newKey, randomBytes(32).toString('base64'));
     const calls: [string[], string?][] = [
       [['clients', 'create', '--name', 'Ghost', '--kind', 'server']],
       [['clients', 'update', client.client_id, '--name', 'Renamed', '--new-secret']],
@@ -153,6 +161,10 @@ describe('a command whose audit record cannot be written changes nothing', () =>
       // A look that cannot be recorded is not shown.
       [['grants', 'list', '--user', 'bob']],
       [['keys', 'rotate']],
+      [['keys', 're-encrypt', '--new-key-file', newKey]],
+      [['accounts', 'enable', 'erin']],
+      [['registration-token', 'create', '--kind', 'web']],
+      [['registration-token', 'revoke', registrationTokenId]],
     ];
     const runs = await gatehouseEach(calls, env);
     expect(runs.map((run, i) => ({ args: calls[i]![0], ...run }))).toEqual(calls.map(([args]) => ({
