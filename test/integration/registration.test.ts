@@ -205,6 +205,23 @@ describe('initial access tokens', () => {
       .toEqual({ [hour.id]: hour.expires_at, [week.id]: week.expires_at, [unsaid.id]: unsaid.expires_at });
   });
 
+  test('a registration whose audit record cannot be written registers nothing and does not use up its token', async () => {
+    const once = (await issueToken('--kind', 'web')).initial_access_token;
+    const before = { clients: await countClients(), registrations: await db()('client_registrations').count({ n: '*' }) };
+    // The request's last write fails, as a constraint, a full disk or a lost connection would.
+    await db().raw(`CREATE FUNCTION refuse_registration_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log unavailable'; END $$;
+      CREATE TRIGGER refuse_registration_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.event = 'client.registered') EXECUTE FUNCTION refuse_registration_audit()`);
+    let failed: Answer;
+    try {
+      failed = await register(once, { client_name: 'Unrecorded', redirect_uris: [CB] });
+    } finally {
+      await db().raw('DROP TRIGGER refuse_registration_audit ON audit_events; DROP FUNCTION refuse_registration_audit()');
+    }
+    expect(failed).toMatchObject({ status: 500, body: { error: 'server_error', error_description: 'the request could not be completed' } });
+    expect({ clients: await countClients(), registrations: await db()('client_registrations').count({ n: '*' }) }).toEqual(before);
+    expect((await register(once, { client_name: 'Recorded', redirect_uris: [CB] })).status).toBe(201);
+  });
+
   test('a single-use token spent by concurrent registrations registers exactly one client', async () => {
     const once = (await issueToken('--kind', 'web')).initial_access_token;
     const before = await countClients();
