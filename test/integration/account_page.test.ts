@@ -28,7 +28,7 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     const db = gh.services.database.knex;
     await defineScope('grades', { group: 'registrar', description: 'See and change your grades' }, 'auth-cas')(db);
     await defineScope('auth-cas', { group: 'active-people', description: 'Sign in' }, 'auth-cas')(db);
-    for (const person of ['alice', 'bob', 'carol']) {
+    for (const person of ['alice', 'bob', 'carol', 'dinah']) {
       subs[person] = await createPerson(db, { username: person, password: `${person} password`, name: person === 'alice' ? 'Alice Liddell' : undefined });
       for (const group of ['active-people', 'registrar']) await addGroupMember(group, person)(db);
     }
@@ -292,6 +292,19 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     expect(everywhere.html).toContain('You are signed out');
     expect(isLoginPage(await here.open(account()))).toBe(true);
     expect(isLoginPage(await third.open(account()))).toBe(true);
+  });
+
+  test('"Sign out everywhere" also ends a session the page has no record of (one begun before the account page existed)', async () => {
+    const here = new UserAgent(CB);
+    const before = new UserAgent(CB);
+    const request = await apps.Notes!.rp.begin({ scope: 'openid' });
+    await before.signIn(request.url, 'dinah', 'dinah password');
+    await gh.services.database.knex('oidc_models').where({ model: 'AccountSession' }).whereRaw("payload->>'accountId' = ?", [subs.dinah!]).delete();
+    const shown = await accountPage(here, 'dinah');
+    expect(sessionsListed(shown.html)).toHaveLength(1);
+
+    expect(page(await here.submit(shown, '/account/sessions/sign-out-everywhere')).html).toContain('You are signed out');
+    expect(isLoginPage(await before.open((await apps.Notes!.rp.begin({ scope: 'openid' })).url))).toBe(true);
   });
 });
 
