@@ -1,15 +1,9 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
 import { tokenRequest } from '../support/code_flow.ts';
-import { fillLogin, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
-
-// GATEHOUSE_SCREENSHOTS=1 refreshes docs/account.png; otherwise it goes to a temporary folder.
-const SHOTS = process.env.GATEHOUSE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/', import.meta.url)) : tmpdir();
+import { fillLogin, screenshotPath, startBrowserScene, watchedPage, type BrowserScene } from '../support/browser.ts';
 
 let scene: BrowserScene;
 const apps: Record<string, { client: RegisteredClient; rp: RelyingParty }> = {};
@@ -49,7 +43,7 @@ test('a person removes one of two apps on /account, then signs out everywhere: b
   expect(await here.page.locator('#apps-heading ~ ul h3').allInnerTexts()).toEqual(['Course Portal', 'Library']);
   expect(await here.page.locator('.offline').count()).toBe(2);
   await expect(here.page.getByText('Your email address').isVisible()).resolves.toBe(true);
-  await here.page.screenshot({ path: join(SHOTS, 'account.png'), fullPage: true });
+  await here.page.screenshot({ path: screenshotPath('account.png'), fullPage: true });
 
   await here.page.getByRole('button', { name: 'Remove access for Course Portal' }).click();
   await here.page.getByRole('heading', { name: 'Your apps' }).waitFor();
