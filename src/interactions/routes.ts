@@ -136,13 +136,23 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return finish(ctx, deps, { consent: { grantId: await consented(ctx, deps, details, true) } });
   });
 
-  router.post('/switch-account', async (ctx) => {
-    const details = await currentInteraction(provider, ctx);
-    await checkedForm(ctx, deps, details);
+  // "Not you?" is a link on the consent page (its CSRF token in the query, as a form's is in its
+  // body: a page elsewhere cannot sign the person out), and answers a form's POST alike.
+  const switchAccount = async (ctx: Context, details: InteractionDetails): Promise<void> => {
     if (details.prompt.name !== 'consent') throw new errors.InvalidRequest('no one is signed in here');
     await signOutAndAskWhoSignsIn(provider, ctx, details);
     ctx.status = 303;
     ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}`);
+  };
+  router.get('/switch-account', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    checkedCsrf(deps, details, ctx.query.csrf);
+    await switchAccount(ctx, details);
+  });
+  router.post('/switch-account', async (ctx) => {
+    const details = await currentInteraction(provider, ctx);
+    await checkedForm(ctx, deps, details);
+    await switchAccount(ctx, details);
   });
 
   router.post('/abort', async (ctx) => {
@@ -189,8 +199,12 @@ function casService(config: Config, uid: string): string {
 
 async function checkedForm(ctx: Context, deps: InteractionDeps, details: InteractionDetails): Promise<URLSearchParams> {
   const form = await readForm(ctx);
-  if (!csrfValid(deps.csrfKey, details.uid, form.get('csrf'))) throw explained(new errors.InvalidRequest('the form expired or did not come from this site; start again'), 'error.formExpired');
+  checkedCsrf(deps, details, form.get('csrf'));
   return form;
+}
+
+function checkedCsrf(deps: InteractionDeps, details: InteractionDetails, presented: unknown): void {
+  if (!csrfValid(deps.csrfKey, details.uid, presented)) throw explained(new errors.InvalidRequest('the form expired or did not come from this site; start again'), 'error.formExpired');
 }
 
 async function finish(ctx: Context, deps: InteractionDeps, result: Parameters<Provider['interactionResult']>[2]): Promise<void> {

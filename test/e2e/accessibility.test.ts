@@ -140,7 +140,7 @@ test('in Chromium, "Not you?" brings back the login page and the request complet
   await page.goto(request.url);
   await fillLogin(page, 'alice', 'correct horse battery');
   await page.getByText('Signed in as Alice Liddell (alice)').waitFor();
-  await page.getByRole('button', { name: 'Not you?' }).click();
+  await page.getByRole('link', { name: 'Not you?' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   // Alice is signed out: a new request in this browser asks who signs in, too.
   const other = await page.context().newPage();

@@ -2,7 +2,7 @@ import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { oidc, relyingParty, type RelyingParty } from '../support/relying_party.ts';
-import { UserAgent, findForm, page, type Step } from '../support/user_agent.ts';
+import { UserAgent, page, type Step } from '../support/user_agent.ts';
 import { addGroupMember } from '../../src/admin/account_commands.ts';
 import { defineScope } from '../../src/admin/scope_commands.ts';
 import { startCasServer } from '../support/cas_server.ts';
@@ -40,7 +40,7 @@ test('the consent page says who is signed in, shows the app’s logo, policy and
   const consent = html(await new UserAgent(CALLBACK).signIn((await portal.begin({ scope: 'openid email' })).url, 'alice', 'correct horse battery'));
   expect(consent).toContain('<html lang="en">');
   expect(consent).toContain('Signed in as <strong>Alice Liddell</strong> (alice)');
-  expect(consent).toContain('<button type="submit" class="link">Not you?</button>');
+  expect(consent).toMatch(/<a class="not-you" href="\/interaction\/[\w-]+\/switch-account\?csrf=[\w-]+">Not you\?<\/a>/);
   expect(consent).toContain('<img class="logo" src="https://portal.example.edu/logo.png"');
   expect(consent).toContain('<a href="https://portal.example.edu/privacy">Privacy policy</a>');
   expect(consent).toContain('<a href="https://portal.example.edu/terms">Terms of service</a>');
@@ -56,7 +56,7 @@ test('"Not you?" signs Alice out and the same request completes for Bob, who sig
   const alicesConsent = await browser.signIn(request.url, 'alice', 'correct horse battery');
   const uid = new URL(page(alicesConsent).url).pathname;
 
-  const login = await browser.submit(alicesConsent, '/switch-account');
+  const login = await browser.click(alicesConsent, 'Not you?');
   // Back at the login page of the same authorization request.
   expect(page(login).url).toBe(`${gh.url}${uid}`);
   expect(html(login)).toContain('<button type="submit" class="primary">Sign in</button>');
@@ -76,18 +76,26 @@ test('"Not you?" signs Alice out and the same request completes for Bob, who sig
   expect(html(next)).toContain('Signed in as <strong>bob</strong>');
 });
 
-test('"Not you?" needs the page’s CSRF token', async () => {
+test('"Not you?" needs the page’s CSRF token, as a link and as a form', async () => {
   const browser = new UserAgent(CALLBACK);
   const consent = await browser.signIn((await portal.begin({ scope: 'openid email', prompt: 'consent' })).url, 'alice', 'correct horse battery');
-  const form = findForm(html(consent), '/switch-account');
-  const forged = await fetch(new URL(form.action, page(consent).url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie: browser.cookieHeader(page(consent).url) },
-    body: new URLSearchParams({ csrf: 'forged' }),
-    redirect: 'manual',
-  });
-  expect(forged.status).toBe(400);
-  expect(await forged.text()).toContain('The form expired or did not come from this site.');
+  const link = new URL(/href="([^"]+\/switch-account\?csrf=[^"]+)"/.exec(html(consent))![1]!, page(consent).url);
+  const cookie = browser.cookieHeader(page(consent).url);
+  const attempts = [
+    // A page elsewhere linking to the interaction without the token, or with another one.
+    fetch(new URL(link.pathname, link), { headers: { accept: 'text/html', cookie }, redirect: 'manual' }),
+    fetch(new URL(`${link.pathname}?csrf=forged`, link), { headers: { accept: 'text/html', cookie }, redirect: 'manual' }),
+    fetch(new URL(link.pathname, link), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie },
+      body: new URLSearchParams({ csrf: 'forged' }),
+      redirect: 'manual',
+    }),
+  ];
+  for (const forged of await Promise.all(attempts)) {
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('The form expired or did not come from this site.');
+  }
   // Alice is still signed in: allowing still works.
   expect((await browser.submit(consent, '/confirm')).kind).toBe('callback');
 });
@@ -166,7 +174,7 @@ test('with CAS, "Not you?" asks CAS for the password again (renew), so its singl
     expect(cas.logins.at(-1)!.has('renew')).toBe(false);
 
     cas.signInAs('mdoe', { displayName: ['Max Doe'] });
-    const maxs = await browser.submit(janes, '/switch-account');
+    const maxs = await browser.click(janes, 'Not you?');
     expect(cas.logins.at(-1)!.get('renew')).toBe('true');
     expect(cas.validations.at(-1)!.get('renew')).toBe('true');
     expect(html(maxs)).toContain('Signed in as <strong>Max Doe</strong> (mdoe)');

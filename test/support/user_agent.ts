@@ -78,6 +78,14 @@ export class UserAgent {
     return this.#follow(response, url);
   }
 
+  /** Follows the link named `text` on the page, as a click would. */
+  async click(page: Step, text: string): Promise<Step> {
+    if (page.kind !== 'page') throw new Error(`expected a page, got ${page.url}`);
+    const link = [...page.html.matchAll(/<a\b[^>]*href="([^"]+)"[^>]*>([\s\S]*?)<\/a>/g)].find((match) => decodeEntities(match[2]!.trim()) === text);
+    if (!link) throw new Error(`no link "${text}" on the page:\n${page.html}`);
+    return this.open(new URL(decodeEntities(link[1]!), page.url).toString());
+  }
+
   async #follow(response: Response, url: string): Promise<Step> {
     let current = response;
     let currentUrl = url;
