@@ -136,12 +136,13 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
-  provider.use(auditRevocations(deps.audit, accounts));
+  provider.use(onlyFor((ctx) => ctx.path === '/token/revocation', auditRevocations(deps.audit, accounts)));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
   const accountActivity = trackAccountActivity(provider, db, logger);
-  provider.use(accountActivity.middleware);
+  // Sessions are used (and their activity noted) at the authorization endpoint and its resume.
+  provider.use(onlyFor((ctx) => ctx.path.startsWith('/auth'), accountActivity.middleware));
   provider.use(onlyFor((ctx) => ctx.method === 'GET' || ctx.method === 'OPTIONS', ownRoutes(deps, metrics, keys)));
   // What a person reads for a scope, in their language: on the consent page and the account page alike.
   const csrfKey = createHmac('sha256', cookieKeys[0]!).update('gatehouse-csrf-key').digest('base64url');
@@ -173,8 +174,12 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
 }
 
 /** Runs a router only for the requests it can answer: the token endpoints never pay for its matching. */
-function onlyFor(applies: (ctx: Context) => boolean, router: Router): Middleware {
-  const middleware = router.routes() as unknown as Middleware;
+/**
+ * A router or middleware that runs only for the requests it concerns: every other request (the
+ * token endpoint's thousands a second) passes by without another async frame around it.
+ */
+function onlyFor(applies: (ctx: Context) => boolean, handler: Router | Middleware): Middleware {
+  const middleware = (typeof handler === 'function' ? handler : handler.routes()) as unknown as Middleware;
   return (ctx, next) => (applies(ctx) ? middleware(ctx, next) : next());
 }
 

@@ -132,12 +132,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
 const replicaAcks = new WeakMap<Redis, ReplicaAcks>();
 
 /**
- * Resolves once a replica has every write this connection sent so far, behind Sentinel: a
- * failover promotes a replica, and what it never received is lost. Elsewhere at once (a
- * Cluster's failover has the same gap, but WAIT there speaks for one node: see docs/deploy.md).
+ * Behind Sentinel, a promise that resolves once a replica has every write this connection sent
+ * so far: a failover promotes a replica, and what it never received is lost. Elsewhere nothing
+ * to wait for (a Cluster's failover has the same gap, but WAIT there speaks for one node: see
+ * docs/deploy.md), and no promise: the token endpoint's saves take no extra turn of the loop.
  */
-export function replicated(redis: Redis): Promise<void> {
-  if (!(redis instanceof Server) || !redis.options.sentinels?.length) return Promise.resolve();
+export function replicated(redis: Redis): Promise<void> | undefined {
+  if (!(redis instanceof Server) || !redis.options.sentinels?.length) return undefined;
   let acks = replicaAcks.get(redis);
   if (!acks) replicaAcks.set(redis, (acks = new ReplicaAcks(redis)));
   return acks.wait();

@@ -74,19 +74,23 @@ export class RedisAdapter implements Adapter {
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const key = this.#key(id);
     const ttl = expiresIn ?? 0;
-    const lookup = (index: 'uid' | 'user_code', value: string) => ttl > 0
-      ? this.#redis.set(this.#indexKey(index, value), id, 'EX', ttl)
-      : this.#redis.set(this.#indexKey(index, value), id);
     // Sent together, indexes first: a save cut short leaves at most an index naming nothing, and
     // an artifact is handed out only once every command succeeded (oidc-provider awaits this).
-    await Promise.all([
-      payload.grantId ? this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl) : undefined,
-      payload.uid ? lookup('uid', payload.uid) : undefined,
-      payload.userCode ? lookup('user_code', payload.userCode) : undefined,
-      // Only the payload field: saving an artifact again never clears its consumed mark.
-      this.#redis.gatehouseSave(key, JSON.stringify(payload), ttl),
-    ]);
-    await replicated(this.#redis);
+    const indexed: Promise<unknown>[] = [];
+    if (payload.grantId) indexed.push(this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl));
+    if (payload.uid) indexed.push(this.#lookup('uid', payload.uid, id, ttl));
+    if (payload.userCode) indexed.push(this.#lookup('user_code', payload.userCode, id, ttl));
+    // Only the payload field: saving an artifact again never clears its consumed mark.
+    const saved = this.#redis.gatehouseSave(key, JSON.stringify(payload), ttl);
+    // Most saves (client credentials, an access token) have no index: one command, one await.
+    await (indexed.length ? Promise.all([...indexed, saved]) : saved);
+    const acked = replicated(this.#redis);
+    if (acked) await acked;
+  }
+
+  #lookup(index: 'uid' | 'user_code', value: string, id: string, ttl: number): Promise<unknown> {
+    const key = this.#indexKey(index, value);
+    return ttl > 0 ? this.#redis.set(key, id, 'EX', ttl) : this.#redis.set(key, id);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
