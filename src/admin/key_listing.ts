@@ -32,10 +32,16 @@ export function keyListing(keys: SigningKeyInfo[], now = new Date()): CommandRes
 }
 
 /** `keys rotate`: the new keys, published now and signing from `activates_at`. */
+/**
+ * `keys rotate --json`: the new key's `kid` and `activates_at` at the top (DESIGN.md), that of the
+ * RS256 key, which signs ID tokens unless a client asks otherwise; `keys` lists every key made
+ * (one per algorithm).
+ */
 export function rotationResult(keys: SigningKeyInfo[]): CommandResult {
   const rows = keys.map((k) => ({ kid: k.kid, purpose: k.purpose, alg: k.alg, activates_at: k.activatesAt.toISOString() }));
+  const primary = rows.find((row) => row.alg === 'RS256') ?? rows[0]!;
   return {
-    json: rows,
+    json: { ...primary, keys: rows },
     text: rows.map((r) => `${r.kid}  ${r.purpose.padEnd(10)}  ${r.alg}  published now, signs from ${r.activates_at}`).join('\n'),
   };
 }

@@ -195,7 +195,7 @@ describe('scopes and keys', () => {
 
   test('keys rotate --restricted adds restricted signing keys, the next ones waiting for activation, and leaves the main ones', async () => {
     type Rotated = { kid: string; purpose: string; activates_at: string }[];
-    const rotate = async () => JSON.parse((await gatehouse(['keys', 'rotate', '--restricted', '--json'], env)).stdout) as Rotated;
+    const rotate = async () => (JSON.parse((await gatehouse(['keys', 'rotate', '--restricted', '--json'], env)).stdout) as { keys: Rotated }).keys;
     const states = async () => {
       const listed = JSON.parse((await gatehouse(['keys', 'list', '--json'], env)).stdout) as { kid: string; purpose: string; state: string }[];
       return { listed, of: (keys: Rotated) => keys.map((k) => listed.find((l) => l.kid === k.kid)!.state) };

@@ -63,7 +63,7 @@ test('every change made through the CLI is recorded with the operating-system us
   // Done again (finishing a run cut short): nothing more to record.
   expect(await ok(['accounts', 'disable', 'alice'])).toMatchObject({ grants_revoked: 0 });
   await ok(['accounts', 'enable', 'alice']);
-  const rotated = await ok(['keys', 'rotate']) as unknown as { kid: string; activates_at: string }[];
+  const rotated = (await ok(['keys', 'rotate']) as unknown as { keys: { kid: string; activates_at: string }[] }).keys;
   await ok(['clients', 'delete', web.client_id]);
   const newKey = join(dir, 'kek');
   await writeFile(newKey, randomBytes(32).toString('base64'));

@@ -72,7 +72,11 @@ test('tokens signed before, during and after a rotation verify against the JWKS 
   await expectVerified(before.tokens, before.jwks, a.url);
 
   const rotations = [await gatehouse(['keys', 'rotate', '--json'], cli), await gatehouse(['keys', 'rotate', '--restricted', '--json'], cli)];
-  const created = rotations.flatMap((run) => JSON.parse(run.stdout) as { kid: string; purpose: string; alg: string; activates_at: string }[]);
+  type Rotation = { kid: string; alg: string; keys: { kid: string; purpose: string; alg: string; activates_at: string }[] };
+  const printed = rotations.map((run) => JSON.parse(run.stdout) as Rotation);
+  // The new key (DESIGN.md: keys rotate --json prints its kid and activates_at) is the RS256 one.
+  expect(printed.map((rotation) => rotation.kid)).toEqual(printed.map((rotation) => rotation.keys.find((key) => key.alg === 'RS256')!.kid));
+  const created = printed.flatMap((rotation) => rotation.keys);
   const newKid = (purpose: string) => created.find((key) => key.purpose === purpose && key.alg === 'RS256')!.kid;
   expect(created.map((key) => `${key.purpose} ${key.alg}`).sort()).toEqual(['main ES256', 'main RS256', 'restricted ES256', 'restricted RS256']);
 
