@@ -3,7 +3,7 @@ import ejs from 'ejs';
 import type { Context } from 'koa';
 import { link, strong, type Messages } from './i18n/messages.ts';
 import { pageMessages } from './i18n/page_messages.ts';
-import { explanationOf } from './i18n/explained_error.ts';
+import { codeExplanation, explanationOf } from './i18n/explained_error.ts';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -26,8 +26,16 @@ export async function renderPage(name: string, messages: Messages, data: Record<
  */
 export async function renderErrorPage(ctx: Context, out: { error: string; error_description?: string | undefined }, error?: unknown): Promise<void> {
   const messages = pageMessages(ctx, (ctx as { oidc?: { params?: { ui_locales?: unknown } } }).oidc?.params?.ui_locales);
-  const explanation = explanationOf(error);
-  const description = explanation ? messages.t(explanation) : out.error === 'server_error' ? messages.t('error.serverError') : out.error_description ?? '';
+  const explanation = explanationOf(error) ?? (out.error === 'server_error' ? 'error.serverError' : undefined);
+  const byCode = explanation ? undefined : codeExplanation(out.error);
+  const told = explanation ?? byCode;
   ctx.type = 'html';
-  ctx.body = await renderPage('error', messages, { title: messages.t('error.title'), error: out.error, description });
+  ctx.body = await renderPage('error', messages, {
+    title: messages.t('error.title'),
+    error: out.error,
+    description: told ? messages.t(told) : out.error_description ?? '',
+    // An error told in the person's words by its code keeps the protocol's own description
+    // (oidc-provider's, in English) beside the code, for whoever helps them.
+    detail: byCode ? out.error_description ?? '' : '',
+  });
 }

@@ -54,6 +54,18 @@ export const en = {
   'error.signInExpired': 'This sign-in has expired or was opened in another browser. Start again from the application.',
   'error.otherSignIn': 'This page does not belong to your current sign-in. Start again from the application.',
   'error.formExpired': 'The form expired or did not come from this site. Start again.',
+  // What an OAuth error code means to the person who met it (the protocol's own description follows under Details).
+  'error.code.invalid_request': 'The application sent an incomplete or malformed request.',
+  'error.code.invalid_client': 'Gatehouse does not know the application that sent you here.',
+  'error.code.invalid_redirect_uri': 'The application asked to send you back to an address it has not registered, so Gatehouse did not send you there.',
+  'error.code.unauthorized_client': 'This application is not allowed to make this kind of request.',
+  'error.code.unsupported_response_type': 'The application asked for something Gatehouse does not offer it.',
+  'error.code.invalid_scope': 'The application asked for access it is not allowed to request.',
+  'error.code.access_denied': 'Access was not allowed.',
+  'error.code.invalid_request_object': 'The application’s signed request could not be accepted.',
+  'error.code.invalid_request_uri': 'The application’s request could not be found or has expired.',
+  'error.code.temporarily_unavailable': 'Gatehouse cannot complete this right now. Try again in a moment.',
+  'error.code.invalid_target': 'The application asked for a service Gatehouse does not issue access to.',
 
   'account.title': 'Your account',
   'account.signedInAsHtml': 'Signed in as {name} ({username})',

@@ -1,4 +1,4 @@
-import type { MessageKey } from './en.ts';
+import { en, type MessageKey } from './en.ts';
 
 const EXPLANATION = Symbol('gatehouse.explanation');
 
@@ -14,4 +14,10 @@ export function explained<E extends Error>(error: E, message: ExplanationKey): E
 
 export function explanationOf(error: unknown): ExplanationKey | undefined {
   return typeof error === 'object' && error !== null ? (error as { [EXPLANATION]?: ExplanationKey })[EXPLANATION] : undefined;
+}
+
+/** The catalogue's sentence for an OAuth error code (`error.code.invalid_client`), if it has one. */
+export function codeExplanation(code: string): ExplanationKey | undefined {
+  const key = `error.code.${code}`;
+  return Object.hasOwn(en, key) ? (key as ExplanationKey) : undefined;
 }

@@ -144,6 +144,19 @@ describe('a French browser', () => {
     expect(done).toContain('<h1>Vous êtes déconnecté</h1>');
   });
 
+  test('an OAuth error at the authorization endpoint is told in French by its code, oidc-provider’s English description kept under Détails', async () => {
+    const unknownClient = `${gh.url}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https://portal.example.edu/cb`;
+    const [french, english] = await Promise.all(['fr-FR', 'en'].map(async (language) => {
+      const answer = await fetch(unknownClient, { headers: { accept: 'text/html', 'accept-language': language }, redirect: 'manual' });
+      expect(answer.status).toBe(400);
+      return answer.text();
+    }));
+    expect(french).toContain('<p>Gatehouse ne connaît pas l’application qui vous a envoyé ici.</p>');
+    expect(french).toContain('Détails: <code>invalid_client</code> <span lang="en">client is invalid</span>');
+    expect(english).toContain('<p>Gatehouse does not know the application that sent you here.</p>');
+    expect(english).toContain('<code>invalid_client</code> <span lang="en">client is invalid</span>');
+  });
+
   test('an error page is in French too', async () => {
     const error = await fetch(`${gh.url}/interaction/nothing-here`, { headers: { accept: 'text/html', 'accept-language': 'fr' } });
     expect(error.status).toBe(400);
