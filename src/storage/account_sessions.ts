@@ -22,7 +22,7 @@ export async function endSessionsOf(stores: Stores, accountId: string): Promise<
   const space = `${stores.redisPrefix ?? 'gatehouse:'}Session:`;
   let ended = 0;
   for await (const keys of scanKeys(redis, `${globEscaped(space)}*`, SCAN_COUNT)) {
-    const sessionKeys = keys.filter((key) => !/^(uid|grant|user_code):/.test(key.slice(space.length)));
+    const sessionKeys = keys.filter((key) => !/^(uid|grant_expiry|user_code):/.test(key.slice(space.length)));
     const payloads = await Promise.all(sessionKeys.map((key) => redis.hget(key, 'payload')));
     for (const [index, raw] of payloads.entries()) {
       const payload = raw ? (JSON.parse(raw) as { accountId?: string; uid?: string }) : undefined;

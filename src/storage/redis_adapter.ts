@@ -14,11 +14,17 @@ redis.call('HSET', KEYS[1], 'payload', ARGV[1])
 if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
-// KEYS[1] = a grant's index set; ARGV: artifact key, ttl (0: none). The set lives as long as its longest-lived member.
+// KEYS[1] = a grant's index: artifact keys scored by when they expire (inf: never); ARGV: artifact
+// key, ttl (0: none), now. Expired members go at each save: a grant refreshed every few minutes
+// for a month would otherwise list every token it ever had. The index lives as long as its
+// longest-lived member.
 const INDEX_SCRIPT = `
 local ttl = tonumber(ARGV[2])
-redis.call('SADD', KEYS[1], ARGV[1])
-if ttl > 0 and redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+redis.call('ZADD', KEYS[1], ttl > 0 and now + ttl or '+inf', ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('EXPIRE', KEYS[1], tonumber(last) - now) end
 return 1`;
 
 // KEYS[1] = artifact; ARGV[1] = now. 1: consumed by this call, 0: already consumed, -1: no such artifact.
@@ -29,7 +35,7 @@ return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     gatehouseSave(key: string, payload: string, ttl: number): Result<number, Context>;
-    gatehouseIndex(indexKey: string, key: string, ttl: number): Result<number, Context>;
+    gatehouseIndex(indexKey: string, key: string, ttl: number, now: number): Result<number, Context>;
     gatehouseConsume(key: string, now: number): Result<number, Context>;
   }
 }
@@ -77,7 +83,7 @@ export class RedisAdapter implements Adapter {
     // Sent together, indexes first: a save cut short leaves at most an index naming nothing, and
     // an artifact is handed out only once every command succeeded (oidc-provider awaits this).
     const indexed: Promise<unknown>[] = [];
-    if (payload.grantId) indexed.push(this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl));
+    if (payload.grantId) indexed.push(this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl, Math.floor(Date.now() / 1000)));
     if (payload.uid) indexed.push(this.#lookup('uid', payload.uid, id, ttl));
     if (payload.userCode) indexed.push(this.#lookup('user_code', payload.userCode, id, ttl));
     // Only the payload field: saving an artifact again never clears its consumed mark.
@@ -133,12 +139,12 @@ export class RedisAdapter implements Adapter {
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const index = this.#indexKey('grant', grantId);
-    const members = await this.#redis.smembers(index);
+    const members = await this.#redis.zrange(index, '0', '-1');
     if (members.length === 0) return;
     // One DEL per artifact (they may live on different Cluster nodes), then only the members read:
     // an artifact the grant gained meanwhile stays listed for the next revocation.
     await Promise.all(members.map((member) => this.#redis.del(member)));
-    await this.#redis.srem(index, ...members);
+    await this.#redis.zrem(index, ...members);
     await replicated(this.#redis);
   }
 
@@ -147,7 +153,9 @@ export class RedisAdapter implements Adapter {
   }
 
   #indexKey(index: 'grant' | 'uid' | 'user_code', value: string): string {
-    return `${this.#prefix}${index}:${value}`;
+    // A grant's index was a set before it was sorted by expiry: a new name, so that an index
+    // written by the earlier version (gone within a token's lifetime) is never read as the other type.
+    return `${this.#prefix}${index === 'grant' ? 'grant_expiry' : index}:${value}`;
   }
 }
 

@@ -69,10 +69,10 @@ test('sign-in, code, token, introspection, refresh and revocation work, and a re
   for (const token of accessTokens) expect(await isActive(gh.url, token, api)).toBe(true);
 
   // Where the grant's keys are: its indexes and the artifacts they list.
-  const indexes = (await Promise.all(cluster.masters.map((master) => master.client.keys(`${PREFIX}*:grant:*`)))).flat();
-  expect(indexes.map((key) => key.slice(PREFIX.length).replace(/:grant:.*/, '')).sort()).toEqual(['AccessToken', 'AuthorizationCode']);
+  const indexes = (await Promise.all(cluster.masters.map((master) => master.client.keys(`${PREFIX}*:grant_expiry:*`)))).flat();
+  expect(indexes.map((key) => key.slice(PREFIX.length).replace(/:grant_expiry:.*/, '')).sort()).toEqual(['AccessToken', 'AuthorizationCode']);
   const grantKeys = [...indexes];
-  for (const index of indexes) grantKeys.push(...(await (await masterOf(index)).client.smembers(index)));
+  for (const index of indexes) grantKeys.push(...(await (await masterOf(index)).client.zrange(index, '0', '-1')));
   expect(grantKeys).toHaveLength(2 + 1 + accessTokens.length);
   const masters = new Set(await Promise.all(grantKeys.map(async (key) => (await masterOf(key)).port)));
   expect(masters.size).toBeGreaterThan(1);

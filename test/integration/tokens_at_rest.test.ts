@@ -31,7 +31,7 @@ async function redisDump(redis: Redis, prefix: string): Promise<string[]> {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     for (const key of keys) {
       const type = await redis.type(key);
-      const value = type === 'hash' ? await redis.hgetall(key) : type === 'set' ? await redis.smembers(key) : await redis.get(key);
+      const value = type === 'hash' ? await redis.hgetall(key) : type === 'zset' ? await redis.zrange(key, '0', '-1') : await redis.get(key);
       entries.push(`${key} ${JSON.stringify(value)}`);
     }
     cursor = next;

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import { adapterFor } from '../../src/storage/adapter_router.ts';
+import { openDatabase, migrateLatest, type Database } from '../../src/storage/database.ts';
+import { openRedis, type Redis } from '../../src/storage/redis.ts';
+import { createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
+import { TEST_REDIS_URL } from '../support/env.ts';
+
+/** What an attacker or a long-running deployment does to the Redis adapter, on the real Redis. */
+
+let testDb: TestDatabase;
+let database: Database;
+let redis: Redis;
+let prefix: string;
+
+beforeAll(async () => {
+  testDb = await createPostgresDatabase();
+  database = await openDatabase(testDb.config);
+  await migrateLatest(database.knex);
+  redis = await openRedis(TEST_REDIS_URL);
+  prefix = uniqueRedisPrefix();
+});
+
+afterAll(async () => {
+  await deleteRedisKeys(redis, prefix);
+  redis.disconnect();
+  await database?.close();
+  await testDb?.drop();
+});
+
+const stores = (): { db: Knex; redis: Redis; redisPrefix: string } => ({ db: database.knex, redis, redisPrefix: prefix });
+
+/** How many artifact keys a grant's index in Redis names (a set before, a sorted set now). */
+async function indexed(model: string, grantId: string): Promise<number> {
+  const [index, ...more] = (await redis.keys(`${prefix}${model}:*`)).filter((key) => key.includes(grantId));
+  expect(more).toEqual([]);
+  return (await redis.type(index!)) === 'zset' ? redis.zcard(index!) : redis.scard(index!);
+}
+
+test('a grant refreshed all day keeps in Redis only what its live tokens need: its index does not grow with every token it ever had', async () => {
+  const accessTokens = adapterFor(stores(), 'AccessToken');
+  const grantId = randomUUID();
+  const token = { kind: 'AccessToken', grantId, accountId: 'alice' };
+  // A client refreshes before its access token expires: the grant always has a live one, and
+  // the index lives on. These 50 have expired since.
+  await accessTokens.upsert(randomUUID(), token, 60);
+  for (let i = 0; i < 50; i++) await accessTokens.upsert(randomUUID(), token, 1);
+  await sleep(2100);
+  const latest = randomUUID();
+  await accessTokens.upsert(latest, token, 60);
+
+  expect(await indexed('AccessToken', grantId)).toBe(2);
+  await accessTokens.revokeByGrantId(grantId);
+  expect(await accessTokens.find(latest)).toBeUndefined();
+});
+
+test('a token saved without a lifetime is still revoked with its grant after the grant\'s short-lived tokens expired', async () => {
+  const accessTokens = adapterFor(stores(), 'AccessToken');
+  const grantId = randomUUID();
+  await accessTokens.upsert(randomUUID(), { kind: 'AccessToken', grantId, accountId: 'alice' }, 1);
+  const lasting = randomUUID();
+  await accessTokens.upsert(lasting, { kind: 'AccessToken', grantId, accountId: 'alice' });
+  await sleep(2100);
+
+  await accessTokens.revokeByGrantId(grantId);
+  expect(await accessTokens.find(lasting)).toBeUndefined();
+});
