@@ -47,6 +47,10 @@ const UNAVAILABLE_MESSAGES = [
   /^MASTERDOWN /,
   /^LOADING /,
   /All sentinels are unreachable/i,
+  // A Redis that refuses writes until an operator acts: full (maxmemory, noeviction), or short
+  // of the replicas its min-replicas-to-write asks for (a Sentinel setup with its replica down).
+  /^OOM /,
+  /^NOREPLICAS /,
 ];
 
 export function isUnavailable(error: unknown): boolean {

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { openDatabase, migrateLatest, type Database } from '../../src/storage/database.ts';
 import { openRedis, type Redis } from '../../src/storage/redis.ts';
+import { startRedisServer } from '../support/redis_topologies.ts';
 import { createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
@@ -65,4 +66,38 @@ test('a token saved without a lifetime is still revoked with its grant after the
 
   await accessTokens.revokeByGrantId(grantId);
   expect(await accessTokens.find(lasting)).toBeUndefined();
+});
+
+describe('a Redis that refuses writes for now', () => {
+  let server: Awaited<ReturnType<typeof startRedisServer>>;
+  let own: Redis;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    own = await openRedis(server.url);
+  });
+
+  afterAll(async () => {
+    own?.disconnect();
+    await server?.stop();
+  });
+
+  afterEach(async () => {
+    await server.node.client.config('SET', 'maxmemory', '0');
+    await server.node.client.config('SET', 'min-replicas-to-write', '0');
+  });
+
+  const accessTokens = () => adapterFor({ db: database.knex, redis: own, redisPrefix: prefix }, 'AccessToken');
+  const token = { kind: 'AccessToken', grantId: 'grant-1', accountId: 'alice' };
+
+  test('full (maxmemory reached, noeviction): a save answers 503 temporarily_unavailable, not 500', async () => {
+    await server.node.client.config('SET', 'maxmemory-policy', 'noeviction');
+    await server.node.client.config('SET', 'maxmemory', '1');
+    await expect(accessTokens().upsert(randomUUID(), token, 60)).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+  });
+
+  test('too few replicas for its min-replicas-to-write: a save answers 503 temporarily_unavailable, not 500', async () => {
+    await server.node.client.config('SET', 'min-replicas-to-write', '1');
+    await expect(accessTokens().upsert(randomUUID(), token, 60)).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+  });
 });

@@ -59,6 +59,18 @@ function newPassword(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** One redis-server of its own, no password: for a test that reconfigures it (CONFIG SET). */
+export async function startRedisServer(): Promise<{ node: RedisNode; url: string; stop(): Promise<void> }> {
+  const { dir, nodes, stop } = await nodeGroup('server');
+  try {
+    nodes.push(await startNode(dir, []));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { node: nodes[0]!, url: `redis://127.0.0.1:${nodes[0]!.port}`, stop };
+}
+
 export interface RedisCluster {
   /** The masters, each owning a third of the hash slots. */
   masters: RedisNode[];
