@@ -78,6 +78,8 @@ export function createRedis(target: RedisTarget | string): Redis {
       sentinelCommandTimeout: REDIS_WAIT_MS,
       // Sentinel's +switch-master reaches us at once, not at the next failed command.
       failoverDetector: true,
+      // Otherwise ioredis ignores `tls` (rediss:) for the master and sends its password in clear.
+      enableTLSForSentinelMode: true,
     });
   } else {
     redis = new Server(redisUrl!, FAIL_FAST);

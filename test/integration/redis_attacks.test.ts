@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { openDatabase, migrateLatest, type Database } from '../../src/storage/database.ts';
 import { openRedis, type Redis } from '../../src/storage/redis.ts';
-import { startRedisServer } from '../support/redis_topologies.ts';
+import { startRedisSentinels, startRedisServer } from '../support/redis_topologies.ts';
 import { createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
@@ -101,3 +101,16 @@ describe('a Redis that refuses writes for now', () => {
     await expect(accessTokens().upsert(randomUUID(), token, 60)).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
   });
 });
+
+test('behind Sentinel, rediss:// in REDIS_URL is honoured: the master\'s password never goes out in clear (a master without TLS is refused)', async () => {
+  const sentinels = await startRedisSentinels();
+  try {
+    // The topology's master speaks plain TCP: over TLS, as asked, no session can be opened with it.
+    const url = sentinels.url.replace(/^redis:/, 'rediss:');
+    const target = { redisUrl: url, redisCluster: undefined, redisSentinel: { sentinels: sentinels.sentinels.map(({ host, port }) => ({ host, port })), masterName: sentinels.masterName } };
+    const outcome = await openRedis(target).then((redis) => { redis.disconnect(); return 'connected in clear'; }, () => 'refused');
+    expect(outcome).toBe('refused');
+  } finally {
+    await sentinels.stop();
+  }
+}, 30_000);
