@@ -15,12 +15,13 @@ if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
 // KEYS[1] = a grant's index: artifact keys scored by when they expire (inf: never); ARGV: artifact
-// key, ttl (0: none), now. Expired members go at each save: a grant refreshed every few minutes
-// for a month would otherwise list every token it ever had. The index lives as long as its
-// longest-lived member.
+// key, ttl (0: none). Expired members go at each save: a grant refreshed every few minutes for a
+// month would otherwise list every token it ever had. Times are the Redis server's, not each
+// instance's (one whose clock ran ahead would drop others' live tokens). The index lives as long
+// as its longest-lived member.
 const INDEX_SCRIPT = `
 local ttl = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
+local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 redis.call('ZADD', KEYS[1], ttl > 0 and now + ttl or '+inf', ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
@@ -35,7 +36,7 @@ return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     gatehouseSave(key: string, payload: string, ttl: number): Result<number, Context>;
-    gatehouseIndex(indexKey: string, key: string, ttl: number, now: number): Result<number, Context>;
+    gatehouseIndex(indexKey: string, key: string, ttl: number): Result<number, Context>;
     gatehouseConsume(key: string, now: number): Result<number, Context>;
   }
 }
@@ -83,7 +84,7 @@ export class RedisAdapter implements Adapter {
     // Sent together, indexes first: a save cut short leaves at most an index naming nothing, and
     // an artifact is handed out only once every command succeeded (oidc-provider awaits this).
     const indexed: Promise<unknown>[] = [];
-    if (payload.grantId) indexed.push(this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl, Math.floor(Date.now() / 1000)));
+    if (payload.grantId) indexed.push(this.#redis.gatehouseIndex(this.#indexKey('grant', payload.grantId), key, ttl));
     if (payload.uid) indexed.push(this.#lookup('uid', payload.uid, id, ttl));
     if (payload.userCode) indexed.push(this.#lookup('user_code', payload.userCode, id, ttl));
     // Only the payload field: saving an artifact again never clears its consumed mark.

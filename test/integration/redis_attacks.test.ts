@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
@@ -54,6 +55,23 @@ test('a grant refreshed all day keeps in Redis only what its live tokens need: i
   expect(await indexed('AccessToken', grantId)).toBe(2);
   await accessTokens.revokeByGrantId(grantId);
   expect(await accessTokens.find(latest)).toBeUndefined();
+});
+
+test('an instance whose clock runs two minutes ahead does not drop another instance\'s live token from its grant\'s index', async () => {
+  const accessTokens = adapterFor(stores(), 'AccessToken');
+  const grantId = randomUUID();
+  const live = randomUUID();
+  await accessTokens.upsert(live, { kind: 'AccessToken', grantId, accountId: 'alice' }, 60);
+  const ahead = Date.now() + 120_000;
+  const clock = jest.spyOn(Date, 'now').mockImplementation(() => ahead);
+  try {
+    await accessTokens.upsert(randomUUID(), { kind: 'AccessToken', grantId, accountId: 'alice' }, 60);
+  } finally {
+    clock.mockRestore();
+  }
+
+  await accessTokens.revokeByGrantId(grantId);
+  expect(await accessTokens.find(live)).toBeUndefined();
 });
 
 test('a token saved without a lifetime is still revoked with its grant after the grant\'s short-lived tokens expired', async () => {
