@@ -47,6 +47,8 @@ const UNAVAILABLE_MESSAGES = [
   /^MASTERDOWN /,
   /^LOADING /,
   /All sentinels are unreachable/i,
+  // A WAIT for a replica cut short: the master it waited on became a replica (a failover).
+  /^UNBLOCKED /,
   // A Redis that refuses writes until an operator acts: full (maxmemory, noeviction), or short
   // of the replicas its min-replicas-to-write asks for (a Sentinel setup with its replica down).
   /^OOM /,

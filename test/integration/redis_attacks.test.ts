@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { openDatabase, migrateLatest, type Database } from '../../src/storage/database.ts';
-import { openRedis, type Redis } from '../../src/storage/redis.ts';
-import { startRedisSentinels, startRedisServer } from '../support/redis_topologies.ts';
+import { openRedis, type Redis, type RedisTarget } from '../../src/storage/redis.ts';
+import { startRedisSentinels, startRedisServer, type RedisSentinels } from '../support/redis_topologies.ts';
 import { createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
@@ -120,15 +120,41 @@ describe('a Redis that refuses writes for now', () => {
   });
 });
 
-test('behind Sentinel, rediss:// in REDIS_URL is honoured: the master\'s password never goes out in clear (a master without TLS is refused)', async () => {
-  const sentinels = await startRedisSentinels();
-  try {
+describe('behind Sentinel', () => {
+  let sentinels: RedisSentinels;
+  const target = (url: string): RedisTarget => ({
+    redisUrl: url,
+    redisCluster: undefined,
+    redisSentinel: { sentinels: sentinels.sentinels.map(({ host, port }) => ({ host, port })), masterName: sentinels.masterName },
+  });
+
+  beforeAll(async () => {
+    sentinels = await startRedisSentinels();
+  }, 30_000);
+
+  afterAll(async () => {
+    await sentinels?.stop();
+  });
+
+  test('rediss:// in REDIS_URL is honoured: the master\'s password never goes out in clear (a master without TLS is refused)', async () => {
     // The topology's master speaks plain TCP: over TLS, as asked, no session can be opened with it.
-    const url = sentinels.url.replace(/^redis:/, 'rediss:');
-    const target = { redisUrl: url, redisCluster: undefined, redisSentinel: { sentinels: sentinels.sentinels.map(({ host, port }) => ({ host, port })), masterName: sentinels.masterName } };
-    const outcome = await openRedis(target).then((redis) => { redis.disconnect(); return 'connected in clear'; }, () => 'refused');
+    const outcome = await openRedis(target(sentinels.url.replace(/^redis:/, 'rediss:'))).then((redis) => { redis.disconnect(); return 'connected in clear'; }, () => 'refused');
     expect(outcome).toBe('refused');
-  } finally {
-    await sentinels.stop();
-  }
-}, 30_000);
+  });
+
+  test('a save waiting for the replica when the master is demoted (a manual failover) answers 503 temporarily_unavailable, not 500', async () => {
+    const own = await openRedis(target(sentinels.url));
+    const replica = sentinels.replica.child.pid!;
+    try {
+      // The replica stalls, so the save's WAIT is still waiting when the master becomes a replica.
+      process.kill(replica, 'SIGSTOP');
+      const saved = adapterFor({ db: database.knex, redis: own, redisPrefix: prefix }, 'AccessToken').upsert(randomUUID(), { kind: 'AccessToken', grantId: 'grant-1', accountId: 'alice' }, 60);
+      await sleep(30);
+      await sentinels.master.client.replicaof(sentinels.replica.host, String(sentinels.replica.port));
+      await expect(saved).rejects.toMatchObject({ status: 503, error: 'temporarily_unavailable' });
+    } finally {
+      process.kill(replica, 'SIGCONT');
+      own.disconnect();
+    }
+  });
+});
