@@ -16,6 +16,7 @@ import type { Messages } from '../i18n/messages.ts';
 import { ACCOUNT_PAGE_CLIENT_ID, ACCOUNT_PATH, accountSignInUrl } from './page_client.ts';
 import type { AccountActivity } from './activity.ts';
 import { liveSessionsOf } from './live_sessions.ts';
+import { TtlCache } from '../ttl_cache.ts';
 import { removeAccess, type Person } from './remove_access.ts';
 import { yourApps } from './your_apps.ts';
 import { deviceName } from './device.ts';
@@ -44,9 +45,19 @@ interface SignedIn {
  * only on the session's own person: a form names a client or a session record, which are
  * looked up among this person's alone.
  */
+/**
+ * A person's sessions with no record (signed in before the account page existed) are found only
+ * by reading every session in the store, which in Redis is a SCAN of the whole key space (~1 s
+ * for 100,000 sessions). Every later sign-in leaves a record, so one such sweep per person finds
+ * all there will ever be: an hour's cap keeps "Sign out everywhere" from being a way to make
+ * Gatehouse scan Redis at will.
+ */
+const UNRECORDED_SWEEP_SECONDS = 3600;
+
 export function accountRoutes(deps: AccountPageDeps): Router {
   const router = new Router({ prefix: ACCOUNT_PATH });
   router.use(noStore);
+  const unrecordedSwept = new TtlCache<number>('account_unrecorded_sessions_swept', UNRECORDED_SWEEP_SECONDS);
 
   router.get('/', async (ctx) => {
     const signedIn = await signedInPerson(ctx, deps);
@@ -108,8 +119,8 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     // One at a time: each sends its applications' logout tokens (end_session.ts).
     for (const { session } of sessions) await endSession(deps.provider, ctx, session);
     await forgetSessionRecords(deps.stores.db, person.id, sessions.map(({ record }) => record.id));
-    // Any session with no record (signed in before the account page existed) ends too, without logout tokens.
-    await endSessionsOf(deps.stores, person.id);
+    // Any session with no record ends too, without logout tokens.
+    await unrecordedSwept.get(person.id, () => endSessionsOf(deps.stores, person.id));
     return signedOut(ctx);
   });
 

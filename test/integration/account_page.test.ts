@@ -1,4 +1,5 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
+import { cacheStats } from '../../src/ttl_cache.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, type RelyingParty } from '../support/relying_party.ts';
@@ -303,8 +304,18 @@ describe.each([['in Redis', true], ['in SQL', false]])('sessions %s', (_where, r
     const shown = await accountPage(here, 'dinah');
     expect(sessionsListed(shown.html)).toHaveLength(1);
 
+    const sweeps = () => cacheStats().get('account_unrecorded_sessions_swept')?.misses ?? 0;
+    const sweptBefore = sweeps();
     expect(page(await here.submit(shown, '/account/sessions/sign-out-everywhere')).html).toContain('You are signed out');
     expect(isLoginPage(await before.open((await apps.Notes!.rp.begin({ scope: 'openid' })).url))).toBe(true);
+    expect(sweeps()).toBe(sweptBefore + 1);
+
+    // Every later sign-in leaves a record: clicking again within the hour reads no other session
+    // (in Redis, no SCAN of the whole key space at will), and still signs out what it should.
+    const again = await accountPage(here, 'dinah');
+    expect(page(await here.submit(again, '/account/sessions/sign-out-everywhere')).html).toContain('You are signed out');
+    expect(sweeps()).toBe(sweptBefore + 1);
+    expect(isLoginPage(await here.open(`${gh.url}/account`))).toBe(true);
   });
 });
 
