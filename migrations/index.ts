@@ -9,6 +9,7 @@ import * as rateLimitsExpireIndex from './20261130061500_rate_limits_expire_inde
 import * as keyActivation from './20261130064000_key_activation.ts';
 import * as auditEvents from './20261130080000_audit_events.ts';
 import * as registrationTokens from './20261130090000_registration_tokens.ts';
+import * as sessionOwnerIndex from './20261130100000_session_owner_index.ts';
 
 /**
  * The migrations in order. Imported statically so they load the same way under node, the CLI
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261130064000_key_activation': keyActivation,
   '20261130080000_audit_events': auditEvents,
   '20261130090000_registration_tokens': registrationTokens,
+  '20261130100000_session_owner_index': sessionOwnerIndex,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

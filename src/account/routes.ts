@@ -7,8 +7,7 @@ import type { AuditWriter } from '../storage/audit_log.ts';
 import { endSessionsOf, forgetSessionRecords } from '../storage/account_sessions.ts';
 import { revokeGrant } from '../storage/grant_revocation.ts';
 import { endSession, type Session } from '../provider/end_session.ts';
-import { csrfToken, csrfValid } from '../interactions/csrf.ts';
-import { readForm } from '../interactions/form.ts';
+import { checkedForm as checkedPost, csrfToken } from '../interactions/csrf.ts';
 import { renderPage } from '../pages.ts';
 import { pageMessages } from '../i18n/page_messages.ts';
 import { explained } from '../i18n/explained_error.ts';
@@ -80,7 +79,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       title: messages.t('account.title'),
       wide: true,
       person,
-      csrf: csrfOf(deps, session),
+      csrf: csrfToken(deps.csrfKey, { session: session.uid }),
       apps,
       sessions: sessions.map(({ record }) => ({
         id: record.id,
@@ -147,22 +146,11 @@ function startSignIn(ctx: Context, deps: AccountPageDeps): void {
   seeOther(ctx, accountSignInUrl(deps.issuer));
 }
 
+/** A form of this session's account page: a page of another session, or of none, cannot supply its token. */
 async function checkedForm(ctx: Context, deps: AccountPageDeps): Promise<SignedIn & { form: URLSearchParams }> {
   const signedIn = await signedInPerson(ctx, deps);
-  const form = await readForm(ctx);
-  if (!signedIn || !csrfValid(deps.csrfKey, csrfSubject(signedIn.session), form.get('csrf'))) {
-    throw explained(new errors.InvalidRequest('the form expired or did not come from this site'), 'error.accountFormExpired');
-  }
-  return { ...signedIn, form };
-}
-
-/** Bound to the session: a page of another session, or of none, cannot supply it. Interaction uids never start with `account:`. */
-function csrfSubject(session: Session): string {
-  return `account:${session.uid}`;
-}
-
-function csrfOf(deps: AccountPageDeps, session: Session): string {
-  return csrfToken(deps.csrfKey, csrfSubject(session));
+  if (!signedIn) throw explained(new errors.InvalidRequest('the form expired or did not come from this site'), 'error.accountFormExpired');
+  return { ...signedIn, form: await checkedPost(ctx, deps.csrfKey, { session: signedIn.session.uid }, 'error.accountFormExpired') };
 }
 
 async function signedOut(ctx: Context): Promise<void> {

@@ -2,7 +2,7 @@ import { en, type MessageKey } from './en.ts';
 
 const EXPLANATION = Symbol('gatehouse.explanation');
 
-type ExplanationKey = Extract<MessageKey, `error.${string}`>;
+export type ExplanationKey = Extract<MessageKey, `error.${string}`>;
 
 /**
  * Gives an error a message for the person reading the error page, in their language; the

@@ -6,9 +6,8 @@ import type { Logger } from '../log.ts';
 import type { AccountStore } from '../storage/accounts.ts';
 import { verifyPassword } from '../identity/passwords.ts';
 import { casIdentity, casLoginUrl, casValidateTicket } from '../identity/cas_client.ts';
-import { csrfToken, csrfValid } from './csrf.ts';
+import { checkCsrf, checkedForm as checkedPost, csrfToken } from './csrf.ts';
 import { currentInteraction, interactionClient, type InteractionDetails } from './interaction.ts';
-import { readForm } from './form.ts';
 import { grantConsent, scopesToApprove } from './consent.ts';
 import { TTL } from '../provider/ttl.ts';
 import { renderInteractionPage, safeHttpsUri } from './pages.ts';
@@ -16,7 +15,6 @@ import { ACCOUNT_PAGE_CLIENT_ID } from '../account/page_client.ts';
 import { signOutAndAskWhoSignsIn, switchingAccount } from './switch_account.ts';
 import { pageMessages } from '../i18n/page_messages.ts';
 import type { Messages } from '../i18n/messages.ts';
-import { explained } from '../i18n/explained_error.ts';
 import type { LoginLimits } from './login_limits.ts';
 import type { CasSessions } from '../storage/cas_sessions.ts';
 import { casLogout } from './cas_logout.ts';
@@ -146,7 +144,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   };
   router.get('/switch-account', async (ctx) => {
     const details = await currentInteraction(provider, ctx);
-    checkedCsrf(deps, details, ctx.query.csrf);
+    checkCsrf(deps.csrfKey, { interaction: details.uid }, ctx.query.csrf, 'error.formExpired');
     await switchAccount(ctx, details);
   });
   router.post('/switch-account', async (ctx) => {
@@ -197,14 +195,8 @@ function casService(config: Config, uid: string): string {
   return `${config.issuer}/interaction/${uid}/cas`;
 }
 
-async function checkedForm(ctx: Context, deps: InteractionDeps, details: InteractionDetails): Promise<URLSearchParams> {
-  const form = await readForm(ctx);
-  checkedCsrf(deps, details, form.get('csrf'));
-  return form;
-}
-
-function checkedCsrf(deps: InteractionDeps, details: InteractionDetails, presented: unknown): void {
-  if (!csrfValid(deps.csrfKey, details.uid, presented)) throw explained(new errors.InvalidRequest('the form expired or did not come from this site; start again'), 'error.formExpired');
+function checkedForm(ctx: Context, deps: InteractionDeps, details: InteractionDetails): Promise<URLSearchParams> {
+  return checkedPost(ctx, deps.csrfKey, { interaction: details.uid }, 'error.formExpired');
 }
 
 async function finish(ctx: Context, deps: InteractionDeps, result: Parameters<Provider['interactionResult']>[2]): Promise<void> {
@@ -224,7 +216,7 @@ async function showLogin(
   await renderInteractionPage(ctx, 'login', messages, {
     title: messages.t('login.title'),
     uid: details.uid,
-    csrf: csrfToken(deps.csrfKey, details.uid),
+    csrf: csrfToken(deps.csrfKey, { interaction: details.uid }),
     // The account page's client is Gatehouse itself: the person is going to their account, in their language.
     clientName: details.params.client_id === ACCOUNT_PAGE_CLIENT_ID ? messages.t('account.title') : clientName ?? String(details.params.client_id),
     username: state.username ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
@@ -242,7 +234,7 @@ async function showConsent(ctx: Context, deps: InteractionDeps, details: Interac
   await renderInteractionPage(ctx, 'consent', messages, {
     title: messages.t('consent.title'),
     uid: details.uid,
-    csrf: csrfToken(deps.csrfKey, details.uid),
+    csrf: csrfToken(deps.csrfKey, { interaction: details.uid }),
     accountName: account?.name ?? '',
     username: account?.username ?? '',
     clientName: client.clientName ?? String(details.params.client_id),
