@@ -11,8 +11,7 @@ import { gatehouse, type AuditJson } from '../support/cli.ts';
 import { startCasServer, type CasServer } from '../support/cas_server.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
-import { listeningPort, startProcess } from '../support/server_process.ts';
-import { TEST_REDIS_URL } from '../support/env.ts';
+import { listeningPort, postgresServerEnv, startProcess } from '../support/server_process.ts';
 import { migrateLatest, openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
 import { AuditWriter } from '../../src/storage/audit_log.ts';
 import { AccountStore } from '../../src/storage/accounts.ts';
@@ -333,16 +332,7 @@ describe('the buffered writer', () => {
   test('a SIGTERM writes the events still buffered before the process exits', async () => {
     await direct.knex('audit_events').del();
     const job = await registerClient(direct.knex, { name: 'Job', kind: 'server', scopes: 'auth-none read' });
-    const run = startProcess({
-      DATABASE_URL: (testDb.config as { url: string }).url,
-      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-      REDIS_URL: TEST_REDIS_URL,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ISSUER: 'https://login.example.test',
-      SHUTDOWN_DRAIN_SECONDS: '0',
-      JANITOR_INTERVAL_SECONDS: '0',
-    });
+    const run = startProcess(postgresServerEnv((testDb.config as { url: string }).url, { SHUTDOWN_DRAIN_SECONDS: '0' }));
     try {
       const url = `http://127.0.0.1:${await listeningPort(run)}`;
       const tokens = await Promise.all(Array.from({ length: 3 }, () => clientCredentials(url, job, { scope: 'read' })));

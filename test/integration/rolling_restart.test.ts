@@ -2,12 +2,10 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { openDatabase } from '../../src/storage/database.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
-import { TEST_REDIS_URL } from '../support/env.ts';
-import { TEST_KEY_ENCRYPTION_KEY } from '../support/gatehouse.ts';
 import { listen, type Listening } from '../support/listen.ts';
 import { pollUntil } from '../support/poll.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
-import { listeningPort, startProcess, type ServerProcess } from '../support/server_process.ts';
+import { listeningPort, postgresServerEnv, startProcess, type ServerProcess } from '../support/server_process.ts';
 
 /** Long enough for the balancer below (a health check every 200 ms) to notice, short enough for a test. */
 const DRAIN_SECONDS = 2;
@@ -108,16 +106,7 @@ afterAll(async () => {
 });
 
 async function startInstance(drainSeconds = DRAIN_SECONDS): Promise<{ run: ServerProcess; url: string }> {
-  const run = startProcess({
-    DATABASE_URL: (database.config as { url: string }).url,
-    REDIS_URL: TEST_REDIS_URL,
-    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ISSUER: 'https://login.example.test',
-    JANITOR_INTERVAL_SECONDS: '0',
-    SHUTDOWN_DRAIN_SECONDS: String(drainSeconds),
-  });
+  const run = startProcess(postgresServerEnv((database.config as { url: string }).url, { SHUTDOWN_DRAIN_SECONDS: String(drainSeconds) }));
   running.push(run);
   return { run, url: `http://127.0.0.1:${await listeningPort(run)}` };
 }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_REDIS_URL } from './env.ts';
+import { TEST_KEY_ENCRYPTION_KEY } from './gatehouse.ts';
 import { pollUntil } from './poll.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,6 +31,23 @@ export function startProcess(env: Record<string, string>, command = [process.exe
     }
   };
   return { child, stdout: () => stdout, stderr: () => stderr, kill };
+}
+
+/**
+ * The environment of a Gatehouse process on a test Postgres database and the test Redis, on a
+ * free port of 127.0.0.1, with the janitor off (a test runs it itself); `extra` adds or overrides.
+ */
+export function postgresServerEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ISSUER: 'https://login.example.test',
+    JANITOR_INTERVAL_SECONDS: '0',
+    ...extra,
+  };
 }
 
 /** The port from the server's "gatehouse listening" log line, once it is written. */
