@@ -75,7 +75,6 @@ function runOf(side: Side, plan: ComparePlan, seconds: number) {
 }
 
 /** A benchmark of errors is worthless: any non-2xx, connection error or timeout ends the run. */
-/** Throws unless every request of a run got a 2xx answer. */
 export function assertClean(what: string, result: LoadResult): void {
   if (result.requests === 0 || result.non2xx || result.errors || result.timeouts) {
     throw new Error(`${what}: ${result.requests} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; status codes ${JSON.stringify(result.statusCodes)}`);
