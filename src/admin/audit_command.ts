@@ -3,15 +3,14 @@ import type { Knex } from 'knex';
 import { queryAudit, type AuditRecord } from '../storage/audit_log.ts';
 import { AccountStore } from '../storage/accounts.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { durationSeconds } from './durations.ts';
 
 export const AUDIT_USAGE = 'audit [--since ISO|DURATION] [--user U] [--client C] [--limit N]';
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
 /** `--since 2026-11-01`, `--since 2026-11-30T08:00:00Z` or `--since 24h` (also m, d). */
 function parseSince(value: string, now = Date.now()): Date {
-  const duration = /^(\d{1,6})([mhd])$/.exec(value);
-  if (duration) return new Date(now - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const seconds = durationSeconds(value);
+  if (seconds !== undefined) return new Date(now - seconds * 1000);
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(value) ? new Date(value) : undefined;
   if (!iso || Number.isNaN(iso.getTime()) || !isCalendarDate(value.slice(0, 10))) {
     throw new UsageError(`--since takes an ISO 8601 date or time (2026-11-01, 2026-11-01T08:00:00Z) or a duration (30m, 24h, 7d); got ${JSON.stringify(value)}`);

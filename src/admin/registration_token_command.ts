@@ -12,6 +12,7 @@ import { recordAudit } from '../storage/audit_log.ts';
 import { operatorActor } from './operator.ts';
 import { parseOrganizations } from './client_commands.ts';
 import { UsageError, type CommandResult } from './output.ts';
+import { durationSeconds } from './durations.ts';
 
 export const REGISTRATION_TOKEN_USAGE = `registration-token create --kind K [--kind K]... [--scopes "a b"] [--restricted]
           [--consent-skip] [--org user_org=X]... [--expires 24h] [--uses 1]
@@ -28,7 +29,6 @@ const OPTIONS = {
   uses: { type: 'string' },
 } as const;
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 // Long enough to hand a token to a team and let them get round to it; a forgotten one dies.
 const DEFAULT_EXPIRY_SECONDS = 86400;
 const MAX_EXPIRY_SECONDS = 30 * 86400;
@@ -117,8 +117,7 @@ function asUsage<T>(check: () => T): T {
 }
 
 function duration(value: string): number {
-  const match = /^([1-9]\d{0,5})([smhd])$/.exec(value);
-  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS] : 0;
+  const seconds = durationSeconds(value) ?? 0;
   if (seconds < 60 || seconds > MAX_EXPIRY_SECONDS) throw new UsageError(`--expires takes a duration from 1m to 30d, such as 30m, 24h or 7d (got ${value})`);
   return seconds;
 }

@@ -31,16 +31,18 @@ describe('gatehouse audit', () => {
   ));
 
   test('every event, oldest first, in the JSON shape; filters by --since (duration or ISO), --user (username or sub), --client and --limit', async () => {
-    const [all, lastHour, sinceIso, sinceDate, alice, bob, portal, newestTwo] = await audits(
+    const [all, lastHour, lastSeconds, sinceIso, sinceDate, alice, bob, portal, newestTwo] = await audits(
       [],
       ['--since', '1h'],
+      // The units registration-token create --expires takes (s, m, h, d), as one parser reads both.
+      ['--since', '90s'],
       ['--since', new Date(Date.now() - DAY).toISOString()],
       ['--since', new Date(Date.now() - 4 * DAY).toISOString().slice(0, 10)],
       ['--user', 'alice'],
       ['--user', 'sub-bob'],
       ['--client', 'portal'],
       ['--limit', '2'],
-    ) as [AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[]];
+    ) as [AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[], AuditJson[]];
     expect(all.map((e) => e.event)).toEqual(['sign_in.failed', 'token.issued', 'consent.given', 'client.updated']);
     expect(all[0]).toEqual({
       id: expect.any(String), at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
@@ -50,6 +52,7 @@ describe('gatehouse audit', () => {
     expect(all.map((e) => Date.parse(e.at))).toEqual([...all.map((e) => Date.parse(e.at))].sort());
 
     expect(lastHour.map((e) => e.event)).toEqual(['consent.given', 'client.updated']);
+    expect(lastSeconds.map((e) => e.event)).toEqual(['client.updated']);
     expect(sinceIso.map((e) => e.event)).toEqual(['token.issued', 'consent.given', 'client.updated']);
     expect(sinceDate.map((e) => e.event)).toEqual(all.map((e) => e.event));
     // alice by her username (the failed sign-in) and nothing else; bob by his sub.
