@@ -4,10 +4,11 @@ import { DEFAULT_LANGUAGE, isLanguage, type Language } from './catalogues.ts';
  * The language of a page: the first offered one of the authorization request's `ui_locales`
  * (space-separated, most preferred first; OpenID Connect Core 3.1.2.1), else of the browser's
  * Accept-Language by its q-values (RFC 9110 12.5.4), else English. Tags match on their primary
- * subtag: fr-CA is served French.
+ * subtag: fr-CA is served French. Relying parties write ui_locales as their platform spells a
+ * locale (Java's fr_FR, a comma-separated list): read so, rather than ignored for English.
  */
 export function chooseLanguage(uiLocales: unknown, acceptLanguage: string | undefined): Language {
-  const requested = typeof uiLocales === 'string' ? uiLocales.split(' ') : [];
+  const requested = typeof uiLocales === 'string' ? uiLocales.split(/[\s,]+/) : [];
   return [...requested, ...byPreference(acceptLanguage ?? '')].map(primarySubtag).find(isLanguage) ?? DEFAULT_LANGUAGE;
 }
 
@@ -26,5 +27,5 @@ function byPreference(header: string): string[] {
 }
 
 function primarySubtag(tag: string): string {
-  return tag.split('-')[0]!.toLowerCase();
+  return tag.split(/[-_]/)[0]!.toLowerCase();
 }

@@ -29,6 +29,8 @@ test.each([
   ['ui_locales names an offered language', 'fr', undefined, 'fr'],
   ['ui_locales: the first offered one, with region subtags', 'de-DE fr-CA en', undefined, 'fr'],
   ['ui_locales wins over Accept-Language', 'en', 'fr-FR,fr;q=0.9', 'en'],
+  ['ui_locales as a Java locale (fr_FR)', 'fr_FR', 'en', 'fr'],
+  ['ui_locales as a comma-separated list', 'de,fr', 'en', 'fr'],
   ['no offered ui_locales: Accept-Language decides', 'de', 'fr-FR,fr;q=0.9,en;q=0.8', 'fr'],
   ['Accept-Language by q-value, not by order', undefined, 'en;q=0.5, fr;q=0.9', 'fr'],
   ['equal q-values: the first listed', undefined, 'fr, en', 'fr'],
