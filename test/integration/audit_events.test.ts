@@ -8,7 +8,8 @@ import { UserAgent, page, type Step } from '../support/user_agent.ts';
 import { basic, clientCredentials, postForm } from '../support/http.ts';
 import { pollUntil } from '../support/poll.ts';
 import { gatehouse, type AuditJson } from '../support/cli.ts';
-import { startCasServer, type CasServer } from '../support/cas_server.ts';
+import type { CasServer } from '../support/cas_server.ts';
+import { startCasPortal, type CasPortal } from '../support/cas_portal.ts';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { listeningPort, postgresServerEnv, startProcess } from '../support/server_process.ts';
@@ -199,17 +200,13 @@ describe('CAS sign-in events', () => {
   let cas: CasServer;
   let portal: RelyingParty;
   let web: RegisteredClient;
+  let site: CasPortal;
 
   beforeAll(async () => {
-    cas = await startCasServer();
-    gh = await startGatehouse({ database: 'postgres', redis: true, env: { IDENTITY: 'cas', CAS_URL: cas.url } });
-    web = await registerClient(gh.services.database.knex, { name: 'Portal', kind: 'web', 'redirect-uri': [CB], consent: 'skip', scopes: 'openid profile' });
-    portal = await relyingParty(gh.url, web, CB);
+    site = await startCasPortal(CB, 'openid profile');
+    ({ gh, cas, web, portal } = site);
   });
-  afterAll(async () => {
-    await gh.close();
-    await cas.close();
-  });
+  afterAll(() => site.close());
 
   test('a CAS sign-in, a rejected ticket and a disabled account are recorded without any ticket', async () => {
     const db = gh.services.database.knex;

@@ -1,9 +1,10 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
-import { registerClient, type RegisteredClient } from '../support/clients.ts';
+import { registerClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty, oidc, type RelyingParty } from '../support/relying_party.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
-import { startCasServer, type CasServer } from '../support/cas_server.ts';
+import type { CasServer } from '../support/cas_server.ts';
+import { startCasPortal, type CasPortal } from '../support/cas_portal.ts';
 
 const CB = 'https://portal.example.edu/cb';
 const SIGNED_OUT = 'https://portal.example.edu/signed-out';
@@ -58,19 +59,14 @@ describe('RP-initiated logout', () => {
 describe('CAS sign-in', () => {
   let gh: RunningGatehouse;
   let cas: CasServer;
-  let web: RegisteredClient;
   let portal: RelyingParty;
+  let site: CasPortal;
 
   beforeAll(async () => {
-    cas = await startCasServer();
-    gh = await startGatehouse({ database: 'postgres', redis: true, env: { IDENTITY: 'cas', CAS_URL: cas.url } });
-    web = await registerClient(gh.services.database.knex, { name: 'Portal', kind: 'web', 'redirect-uri': [CB], consent: 'skip', scopes: 'openid profile email' });
-    portal = await relyingParty(gh.url, web, CB);
+    site = await startCasPortal(CB, 'openid profile email');
+    ({ gh, cas, portal } = site);
   });
-  afterAll(async () => {
-    await gh.close();
-    await cas.close();
-  });
+  afterAll(() => site.close());
 
   test('sign-in goes through CAS; the validated attributes become claims that outlive the visit', async () => {
     cas.signInAs('jdoe', { mail: ['jdoe@example.edu'], displayName: ['Jane Doe'], givenName: ['Jane'], sn: ['Doe'] });
