@@ -8,8 +8,15 @@ export const CLIENT_CHANGES_CHANNEL = 'gatehouse_client_changes';
 /** The listening connection's application_name, as pg_stat_activity shows it. */
 export const LISTENER_NAME = 'gatehouse-client-changes';
 
-// A connect that hangs (a partition) is given up and retried rather than waited on forever.
+// A connect that hangs (a partition) is given up and retried rather than waited on forever;
+// so is a heartbeat that gets no answer.
 const LISTENER_CONNECT_TIMEOUT_MS = 3000;
+
+// A LISTEN connection sends nothing of its own, so one dropped without a word (a NAT or load
+// balancer forgetting an idle flow, a partition) would go unnoticed for the OS's two hours of
+// keepalive: no client change or key rotation heard, clients cached as if it were fine. A query
+// this often finds out within seconds, and keeps such an idle timer from running out.
+const LISTENER_HEARTBEAT_MS = 30_000;
 
 /** Announces a client change to every running provider; delivered when the transaction commits. */
 export async function announceClientChange(db: Knex, clientId: string): Promise<void> {
@@ -30,6 +37,11 @@ export class ClientCache {
   #listener: pg.Client | undefined;
   #closed = false;
   readonly #subscribers = new Map<string, () => void>();
+  readonly #heartbeatMs: number;
+
+  constructor({ heartbeatMs = LISTENER_HEARTBEAT_MS } = {}) {
+    this.#heartbeatMs = heartbeatMs;
+  }
 
   /**
    * Starts listening on a dedicated connection, re-established with backoff when it drops.
@@ -41,12 +53,14 @@ export class ClientCache {
     let delayMs = 100;
     const connect = async (): Promise<void> => {
       if (this.#closed) return;
-      const client = new pg.Client({ ...connection, application_name: LISTENER_NAME, connectionTimeoutMillis: LISTENER_CONNECT_TIMEOUT_MS, keepAlive: true });
+      const client = new pg.Client({ ...connection, application_name: LISTENER_NAME, connectionTimeoutMillis: LISTENER_CONNECT_TIMEOUT_MS, query_timeout: LISTENER_CONNECT_TIMEOUT_MS, keepAlive: true });
       this.#listener = client;
       let dropped = false;
+      let heartbeat: NodeJS.Timeout | undefined;
       const drop = (): void => {
         if (dropped) return;
         dropped = true;
+        clearInterval(heartbeat);
         this.#listening = false;
         for (const entries of this.#partitions) entries.clear();
         client.end().catch(() => {});
@@ -68,6 +82,7 @@ export class ClientCache {
         if (dropped) return;
         this.#listening = true;
         delayMs = 100;
+        heartbeat = setInterval(() => void client.query('SELECT 1').catch(drop), this.#heartbeatMs).unref();
         // Whatever was announced while the connection was down is picked up now.
         for (const changed of this.#subscribers.values()) changed();
       } catch {

@@ -17,6 +17,12 @@ export interface TcpProxy {
    */
   freeze(): void;
   thaw(): void;
+  /**
+   * The open connections go silent, as a NAT or load balancer that forgot an idle flow leaves
+   * them: the backend's side is closed, the client's stays open and hears nothing more, not even
+   * a close. New connections pass as before.
+   */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +32,8 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(targetHost: string, targetPort: number | (() => number)): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  const forgotten = new WeakSet<Socket>();
   let down = false;
   let frozen = false;
   const server: Server = createServer((client) => {
@@ -41,8 +49,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number | (()
     }
     client.pipe(upstream).pipe(client);
     if (frozen) for (const socket of [client, upstream]) socket.pause();
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
+    upstream.on('close', () => {
+      if (!forgotten.has(client)) client.destroy();
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -62,6 +77,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number | (()
     thaw: () => {
       frozen = false;
       for (const socket of sockets) socket.resume();
+    },
+    forget: () => {
+      for (const { client, upstream } of pairs) {
+        forgotten.add(client);
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Still read, so the client's writes are taken and go nowhere.
+        client.resume();
+        upstream.destroy();
+      }
+      pairs.clear();
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
