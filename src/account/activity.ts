@@ -9,8 +9,10 @@ import { recordGrantUse } from '../storage/grant_use.ts';
 
 /**
  * "Last active" and "last used" on the account page are true to the minute: each instance
- * writes a session's or grant's activity at most once a minute (and the SQL skips a write
- * within a minute of another instance's), so a busy session or token costs one write a minute.
+ * writes a session's or grant's activity at most once a minute (and the SQL skips a grant's
+ * write within a minute of another instance's), so a busy session or token costs one write a
+ * minute. A failed write counts as that minute's too: with the database not answering, every
+ * request of the session would otherwise wait for its own try, and log its own warning.
  */
 const ACTIVITY_RESOLUTION_SECONDS = 60;
 
@@ -32,16 +34,16 @@ export interface AccountActivity {
 export function trackAccountActivity(provider: Provider, db: Knex, logger: Logger): { activity: AccountActivity; middleware: Middleware } {
   const sessionsWritten = new TtlCache<void>('account_session_activity', ACTIVITY_RESOLUTION_SECONDS);
   const grantsWritten = new TtlCache<void>('grant_use', ACTIVITY_RESOLUTION_SECONDS);
-  const failed = (err: unknown) => logger.warn({ err }, 'account activity not recorded');
+  const noted = (write: Promise<void>) => write.catch((err: unknown) => logger.warn({ err }, 'account activity not recorded'));
 
   const activity: AccountActivity = {
     sessionUsed: async (ctx, session) => {
       const accountId = session.accountId;
       if (!accountId || session.destroyed) return;
       const expiresAt = new Date((session.exp ?? Math.floor(Date.now() / 1000) + TTL.Session) * 1000);
-      await sessionsWritten.get(`${session.uid}:${accountId}`, () => recordSessionActivity(db, {
+      await sessionsWritten.get(`${session.uid}:${accountId}`, () => noted(recordSessionActivity(db, {
         sessionUid: session.uid, accountId, userAgent: ctx.get('user-agent'), ip: ctx.ip, expiresAt,
-      })).catch(failed);
+      })));
     },
   };
 
@@ -49,7 +51,7 @@ export function trackAccountActivity(provider: Provider, db: Knex, logger: Logge
     const grant = ctx.oidc.entities.Grant as { jti?: string; exp?: number } | undefined;
     if (!grant?.jti || !grant.exp) return;
     const { jti, exp } = grant;
-    void grantsWritten.get(jti, () => recordGrantUse(db, jti, new Date(exp * 1000), ACTIVITY_RESOLUTION_SECONDS)).catch(failed);
+    void grantsWritten.get(jti, () => noted(recordGrantUse(db, jti, new Date(exp * 1000), ACTIVITY_RESOLUTION_SECONDS)));
   });
 
   const middleware: Middleware = async (ctx, next) => {
