@@ -69,7 +69,7 @@ export function clientAddressReader(trust: TrustProxy): (peer: string, forwarded
 function hops(peer: string, forwardedFor: string): string[] {
   const chain = [plainAddress(peer)];
   for (const entry of forwardedFor.split(',').reverse()) {
-    const address = plainAddress(entry.trim());
+    const address = plainAddress(withoutPort(entry.trim()));
     if (isIP(address) === 0) break;
     chain.push(address);
   }
@@ -85,6 +85,16 @@ function blockList(ranges: string[]): BlockList {
     else list.addSubnet(address, Number(prefix), family);
   }
   return list;
+}
+
+/**
+ * Some proxies append the client's port (Azure Application Gateway: 203.0.113.7:51234, and
+ * [2001:db8::7]:51234 for IPv6). Read as not-an-address, such an entry would end the chain and
+ * make the proxy itself the client, every person behind it sharing one sign-in limit.
+ */
+function withoutPort(entry: string): string {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::\d{1,5})?$/.exec(entry);
+  return match ? (match[1] ?? match[2])! : entry;
 }
 
 /** IPv4 as 1.2.3.4 also when a dual-stack socket reports ::ffff:1.2.3.4, so one client has one key. */

@@ -19,6 +19,10 @@ test.each([
   // A peer that is not a listed proxy is the client, whatever its X-Forwarded-For says.
   ['10.0.0.0/8', '198.51.100.9', '203.0.113.7', '198.51.100.9'],
   ['10.0.0.0/8', '10.0.0.2', '10.0.0.1', '10.0.0.1'],
+  // A proxy that appends the client's port (Azure Application Gateway) still names the client.
+  ['1', '10.0.0.2', '192.0.2.1, 203.0.113.7:51234', '203.0.113.7'],
+  ['1', '10.0.0.2', '[2001:db8::7]:51234', '2001:db8::7'],
+  ['10.0.0.0/8', '10.0.0.2', '203.0.113.7:443, 10.0.0.3:8080', '203.0.113.7'],
   // Trusting more proxies than there are: the chain stops at the client's own text, never returns it.
   ['3', '10.0.0.2', 'unknown', '10.0.0.2'],
   ['3', '10.0.0.2', 'not-an-address, 203.0.113.7', '203.0.113.7'],
