@@ -10,10 +10,10 @@ import { pollUntil } from '../support/poll.ts';
 import { gatehouse, type AuditJson } from '../support/cli.ts';
 import type { CasServer } from '../support/cas_server.ts';
 import { startCasPortal, type CasPortal } from '../support/cas_portal.ts';
-import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
+import { createPostgresDatabase, openMigratedDatabase, type MigratedDatabase, type TestDatabase } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { listeningPort, postgresServerEnv, startProcess } from '../support/server_process.ts';
-import { migrateLatest, openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
+import { openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
 import { AuditWriter } from '../../src/storage/audit_log.ts';
 import { AccountStore } from '../../src/storage/accounts.ts';
 import { createMetrics } from '../../src/metrics.ts';
@@ -239,23 +239,24 @@ describe('CAS sign-in events', () => {
 
 describe('the buffered writer', () => {
   let testDb: TestDatabase;
+  let sql: MigratedDatabase;
   let direct: Database;
   let proxied: Database;
   let proxy: TcpProxy;
 
   beforeAll(async () => {
     testDb = await createPostgresDatabase();
-    direct = await openDatabase(testDb.config);
-    await migrateLatest(direct.knex);
+    sql = await openMigratedDatabase(testDb);
+    direct = sql.db;
     const url = new URL((testDb.config as { url: string }).url);
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.host = `127.0.0.1:${proxy.port}`;
     proxied = await openDatabase({ kind: 'postgres', url: url.toString() });
   });
   afterAll(async () => {
-    await Promise.all([proxied.close(), direct.close()]);
+    await proxied.close();
     await proxy.close();
-    await testDb.drop();
+    await sql.close();
   });
 
   const rows = () => direct.knex('audit_events').orderBy('id').select('detail', 'at');

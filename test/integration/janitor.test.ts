@@ -2,24 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { ConsumedMarkers } from '../../src/storage/consumed_markers.ts';
 import { storedId } from '../../src/storage/digested_ids.ts';
-import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
+import type { Database } from '../../src/storage/database.ts';
 import { runJanitor } from '../../src/storage/janitor.ts';
-import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
+import { createPostgresDatabase, openMigratedDatabase, type MigratedDatabase } from '../support/databases.ts';
 
 // Postgres only: the embedded PGlite runs the same SQL, and starting one costs ~8 s of CPU.
 describe('janitor on Postgres', () => {
-  let testDb: TestDatabase;
+  let sql: MigratedDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    testDb = await createPostgresDatabase();
-    db = await openDatabase(testDb.config);
-    await migrateLatest(db.knex);
+    sql = await openMigratedDatabase(await createPostgresDatabase());
+    db = sql.db;
   });
 
   afterAll(async () => {
-    await db?.close();
-    await testDb?.drop();
+    await sql?.close();
   });
 
   /** Rows as oidc-provider's adapter would have left them, expired a minute ago. */

@@ -3,23 +3,22 @@ import { jest } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
-import { openDatabase, migrateLatest, type Database } from '../../src/storage/database.ts';
+import type { Database } from '../../src/storage/database.ts';
 import { openRedis, type Redis, type RedisTarget } from '../../src/storage/redis.ts';
 import { startRedisSentinels, startRedisServer, type RedisSentinels } from '../support/redis_topologies.ts';
-import { createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
+import { createPostgresDatabase, deleteRedisKeys, openMigratedDatabase, uniqueRedisPrefix, type MigratedDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
 /** What an attacker or a long-running deployment does to the Redis adapter, on the real Redis. */
 
-let testDb: TestDatabase;
+let sql: MigratedDatabase;
 let database: Database;
 let redis: Redis;
 let prefix: string;
 
 beforeAll(async () => {
-  testDb = await createPostgresDatabase();
-  database = await openDatabase(testDb.config);
-  await migrateLatest(database.knex);
+  sql = await openMigratedDatabase(await createPostgresDatabase());
+  database = sql.db;
   redis = await openRedis(TEST_REDIS_URL);
   prefix = uniqueRedisPrefix();
 });
@@ -27,8 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deleteRedisKeys(redis, prefix);
   redis.disconnect();
-  await database?.close();
-  await testDb?.drop();
+  await sql?.close();
 });
 
 const stores = (): { db: Knex; redis: Redis; redisPrefix: string } => ({ db: database.knex, redis, redisPrefix: prefix });

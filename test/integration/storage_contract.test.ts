@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { adapterFor } from '../../src/storage/adapter_router.ts';
 import { storedId } from '../../src/storage/digested_ids.ts';
-import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { createRedis, openRedis, type Redis } from '../../src/storage/redis.ts';
-import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
+import { createEmbeddedDatabase, createPostgresDatabase, deleteRedisKeys, openMigratedDatabase, uniqueRedisPrefix, type TestDatabase } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
 
 /**
@@ -22,25 +22,13 @@ interface RedisBackend extends Backend {
   prefix: string;
 }
 
-async function openSql(testDb: TestDatabase): Promise<{ db: Database; close(): Promise<void> }> {
-  const db = await openDatabase(testDb.config);
-  await migrateLatest(db.knex);
-  return {
-    db,
-    close: async () => {
-      await db.close();
-      await testDb.drop();
-    },
-  };
-}
-
 async function openSqlBackend(testDb: TestDatabase): Promise<Backend> {
-  const { db, close } = await openSql(testDb);
+  const { db, close } = await openMigratedDatabase(testDb);
   return { adapter: (model) => adapterFor({ db: db.knex }, model), close };
 }
 
 async function openRedisBackend(): Promise<RedisBackend> {
-  const sql = await openSql(await createPostgresDatabase());
+  const sql = await openMigratedDatabase(await createPostgresDatabase());
   const redis = await openRedis(TEST_REDIS_URL);
   const prefix = uniqueRedisPrefix();
   return {

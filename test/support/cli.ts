@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { migrateLatest, openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
-import { createPostgresDatabase, type TestDatabase } from './databases.ts';
+import type { Knex } from '../../src/storage/database.ts';
+import { createPostgresDatabase, openMigratedDatabase, type MigratedDatabase } from './databases.ts';
 import { TEST_KEY_ENCRYPTION_KEY } from './gatehouse.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
@@ -48,17 +48,12 @@ export interface AuditJson {
  */
 export function cliDatabase(): { env: Record<string, string>; db: () => Knex } {
   const env: Record<string, string> = { KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
-  let testDb: TestDatabase | undefined;
-  let database: Database | undefined;
+  let sql: MigratedDatabase | undefined;
   beforeAll(async () => {
-    testDb = await createPostgresDatabase();
-    database = await openDatabase(testDb.config);
-    await migrateLatest(database.knex);
+    const testDb = await createPostgresDatabase();
+    sql = await openMigratedDatabase(testDb);
     env.DATABASE_URL = (testDb.config as { url: string }).url;
   });
-  afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
-  });
-  return { env, db: () => database!.knex };
+  afterAll(() => sql?.close());
+  return { env, db: () => sql!.db.knex };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config.ts';
+import { migrateLatest, openDatabase, type Database } from '../../src/storage/database.ts';
 import { scanKeys, type Redis } from '../../src/storage/redis.ts';
 import { TEST_POSTGRES_URL } from './env.ts';
 
@@ -28,6 +29,25 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 export async function createEmbeddedDatabase(): Promise<TestDatabase> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gh-'));
   return { config: { kind: 'embedded', dataDir }, drop: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+export interface MigratedDatabase {
+  db: Database;
+  /** Closes the connection and drops (removes) the database. */
+  close(): Promise<void>;
+}
+
+/** A test database opened and migrated to the latest schema, as Gatehouse would at start-up. */
+export async function openMigratedDatabase(testDb: TestDatabase): Promise<MigratedDatabase> {
+  const db = await openDatabase(testDb.config);
+  await migrateLatest(db.knex);
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      await testDb.drop();
+    },
+  };
 }
 
 /** A query on the test server itself, outside any Gatehouse (e.g. pg_stat_activity). */
