@@ -31,6 +31,17 @@ function knexLog(log: DatabaseLog | undefined) {
   return { warn: write, error: write, deprecate: write, debug: () => {} };
 }
 
+/**
+ * Whether a pool connection has had the answer to its last query. pg gives up on a query after
+ * query_timeout but keeps the connection waiting for that answer, and knex puts it back in the
+ * pool: a connection whose flow was dropped without a word (a NAT or firewall forgetting it, a
+ * partition) then failed every query it was given, with Postgres itself answering, for as long
+ * as traffic kept it from idling out. Such a connection is closed instead of handed out again.
+ */
+function answered(connection: { readyForQuery?: boolean }): boolean {
+  return connection.readyForQuery !== false;
+}
+
 export interface PoolOptions {
   /** Connections at most (the embedded database always gets one). */
   max?: number;
@@ -56,7 +67,7 @@ export async function openDatabase(database: Config['database'], { max = 10, idl
         ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs, statement_timeout: queryTimeoutMs } : {}),
         keepAlive: true,
       },
-      pool: { min: 0, max, idleTimeoutMillis },
+      pool: { min: 0, max, idleTimeoutMillis, validate: answered },
       acquireConnectionTimeout: POSTGRES_WAIT_MS,
     });
     return { knex: db, kind: 'postgres', connection: { connectionString: database.url }, close: () => db.destroy() };
