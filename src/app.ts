@@ -136,7 +136,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
-  provider.use(onlyFor((ctx) => ctx.path === '/token/revocation', auditRevocations(deps.audit, accounts)));
+  provider.use(onlyFor(atProviderPath('/token/revocation'), auditRevocations(deps.audit, accounts)));
   if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
@@ -173,7 +173,16 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   return provider;
 }
 
-/** Runs a router only for the requests it can answer: the token endpoints never pay for its matching. */
+/**
+ * A request for an oidc-provider endpoint, as its router matches paths (lib/helpers/router.js): in
+ * any case, and with a trailing slash. A plain comparison would let `/Token/Revocation` reach the
+ * endpoint without the middleware meant for it.
+ */
+function atProviderPath(path: string): (ctx: Context) => boolean {
+  const pattern = new RegExp(`^${path}/?$`, 'i');
+  return (ctx) => pattern.test(ctx.path);
+}
+
 /**
  * A router or middleware that runs only for the requests it concerns: every other request (the
  * token endpoint's thousands a second) passes by without another async frame around it.
