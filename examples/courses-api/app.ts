@@ -6,9 +6,12 @@ import { requireScopes, type Auth, type AuthState } from 'gatehouse/rs';
 import { deleteCourse, insertCourse, listCourses, listGrades, setGrade, updateCourse, type OrgLimit } from './courses_store.ts';
 import { BadRequest, jsonBody } from './json_body.ts';
 
-const NewCourse = z.object({ title: z.string().trim().min(1).max(200), org: z.string().trim().min(1).max(100).optional() });
-const CourseChange = z.object({ title: z.string().trim().min(1).max(200) });
-const NewGrade = z.object({ grade: z.string().trim().min(1).max(10) });
+// Postgres text cannot hold a NUL character: refused as bad input here rather than failing the query with a 500.
+const text = (max: number) => z.string().trim().min(1).max(max).refine((value) => !value.includes('\0'), 'must not contain a NUL character');
+const NewCourse = z.object({ title: text(200), org: text(100).optional() });
+const CourseChange = z.object({ title: text(200) });
+const NewGrade = z.object({ grade: text(10) });
+const Student = text(100);
 
 /** The courses a token may see: those of its `course_org` filter, or all when it has none. */
 const orgsOf = (auth: Auth): OrgLimit => auth.filters.course_org;
@@ -59,7 +62,9 @@ export function coursesApi(db: Pool, guard: Middleware<AuthState>): Koa<AuthStat
   // Setting a grade is the registrar's: the `grades` enterprise scope, besides `update`.
   router.put('/courses/:id/grades/:student', guard, requireScopes('grades'), async (ctx) => {
     const { grade } = await jsonBody(ctx, NewGrade);
-    const student = ctx.params.student!;
+    const name = Student.safeParse(ctx.params.student);
+    if (!name.success) throw new BadRequest(`student: ${name.error.issues[0]!.message}`);
+    const student = name.data;
     if (await setGrade(db, orgsOf(ctx.state.auth), courseId(ctx.params.id), { student, grade })) ctx.body = { student, grade };
   });
 

@@ -48,6 +48,7 @@ beforeAll(async () => {
   // An org value written as SQL: the example must treat it as a value, never as SQL.
   await register('sqlish', { kind: 'server', scopes: 'auth-none read course_org', org: ["course_org=MITx' OR 'x'='x"] });
   await register('registrar', { kind: 'server', scopes: 'auth-none grades' });
+  await register('grader', { kind: 'server', scopes: 'auth-none update grades' });
   await register('jwt', { kind: 'server', scopes: 'auth-none read', 'access-token-format': 'jwt' });
   await register('restricted', { kind: 'server', scopes: 'auth-none read', restricted: true });
   await register('spa', { kind: 'spa', 'redirect-uri': [CB], scopes: 'openid auth-cas read update grades' });
@@ -184,6 +185,22 @@ test('an org filter value that reads as SQL matches no course: the example passe
   const listed = await call('GET', '/courses', token);
   expect(listed.status).toBe(200);
   expect(JSON.parse(listed.text)).toEqual([]);
+});
+
+test('a NUL byte in a course title, a grade or a student\'s name is a 400 invalid_request saying so, not a 500 from Postgres', async () => {
+  const id = await addCourse('MITx', 'Nul');
+  const admin = await serverToken('admin', 'auth-none create update');
+  const registrar = await serverToken('grader', 'auth-none update grades');
+  const answers = [
+    await call('POST', '/courses', admin, { org: 'MITx', title: 'a\u0000b' }),
+    await call('PATCH', `/courses/${id}`, admin, { title: '\u0000' }),
+    await call('PUT', `/courses/${id}/grades/bob`, registrar, { grade: 'A\u0000' }),
+    await call('PUT', `/courses/${id}/grades/bob%00`, registrar, { grade: 'A' }),
+  ];
+  for (const answer of answers) {
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('NUL') });
+  }
 });
 
 test('a request without a bearer token, or with it only in the query string or a form body, gets 401 with a bare challenge', async () => {
