@@ -39,6 +39,11 @@ const FAIL_FAST = {
   maxRetriesPerRequest: 1,
   connectTimeout: REDIS_WAIT_MS,
   commandTimeout: REDIS_WAIT_MS,
+  // A command's timeout leaves its connection in place, and every command shares that one
+  // connection: one whose flow a NAT or firewall dropped without a word failed every command
+  // for the OS's retransmission timeout (about 15 minutes), Redis answering all along. With
+  // commands due and nothing heard for this long, the connection is dropped and made again.
+  socketTimeout: REDIS_WAIT_MS,
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
 } satisfies RedisOptions;
 
