@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { startGatehouse } from '../test/support/gatehouse.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
-import { startTcpProxy, type TcpProxy } from '../test/support/tcp_proxy.ts';
+import { proxyInFront, type TcpProxy } from '../test/support/tcp_proxy.ts';
 import { registerClient, type RegisteredClient } from '../test/support/clients.ts';
 import { createPerson } from '../test/support/accounts.ts';
 import { relyingParty } from '../test/support/relying_party.ts';
@@ -22,13 +22,9 @@ const CONCURRENCY = Number(process.argv[3] ?? 10);
 const CALLBACK = 'https://app.example.edu/cb';
 
 const testDb = await createPostgresDatabase();
-const pgUrl = new URL((testDb.config as { url: string }).url);
-const redisUrl = new URL(TEST_REDIS_URL);
-const pgProxy = await startTcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
-const redisProxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-pgUrl.host = `127.0.0.1:${pgProxy.port}`;
-redisUrl.host = `127.0.0.1:${redisProxy.port}`;
-const gh = await startGatehouse({ databaseConfig: { kind: 'postgres', url: pgUrl.toString() }, redisUrl: redisUrl.toString() });
+const { proxy: pgProxy, url: pgUrl } = await proxyInFront((testDb.config as { url: string }).url);
+const { proxy: redisProxy, url: redisUrl } = await proxyInFront(TEST_REDIS_URL);
+const gh = await startGatehouse({ databaseConfig: { kind: 'postgres', url: pgUrl }, redisUrl });
 const db = gh.services.database.knex;
 
 const job = await registerClient(db, { name: 'Job', kind: 'server', scopes: 'read' });

@@ -1,7 +1,7 @@
 import { Provider } from 'oidc-provider';
 import type { Context } from 'koa';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront, type TcpProxy } from '../support/tcp_proxy.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { createLogger } from '../../src/log.ts';
 import { trackAccountActivity } from '../../src/account/activity.ts';
@@ -12,10 +12,9 @@ let database: Database;
 
 beforeAll(async () => {
   testDb = await createPostgresDatabase();
-  const url = new URL((testDb.config as { url: string }).url);
-  proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  url.host = `127.0.0.1:${proxy.port}`;
-  database = await openDatabase({ kind: 'postgres', url: url.toString() });
+  const proxied = await proxyInFront((testDb.config as { url: string }).url);
+  proxy = proxied.proxy;
+  database = await openDatabase({ kind: 'postgres', url: proxied.url });
 });
 afterAll(async () => {
   proxy.thaw();

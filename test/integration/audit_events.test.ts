@@ -11,7 +11,7 @@ import { gatehouse, type AuditJson } from '../support/cli.ts';
 import type { CasServer } from '../support/cas_server.ts';
 import { startCasPortal, type CasPortal } from '../support/cas_portal.ts';
 import { createPostgresDatabase, openMigratedDatabase, type MigratedDatabase, type TestDatabase } from '../support/databases.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront, type TcpProxy } from '../support/tcp_proxy.ts';
 import { listeningPort, postgresServerEnv, startProcess } from '../support/server_process.ts';
 import { openDatabase, type Database, type Knex } from '../../src/storage/database.ts';
 import { AuditWriter } from '../../src/storage/audit_log.ts';
@@ -248,10 +248,9 @@ describe('the buffered writer', () => {
     testDb = await createPostgresDatabase();
     sql = await openMigratedDatabase(testDb);
     direct = sql.db;
-    const url = new URL((testDb.config as { url: string }).url);
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.host = `127.0.0.1:${proxy.port}`;
-    proxied = await openDatabase({ kind: 'postgres', url: url.toString() });
+    const through = await proxyInFront((testDb.config as { url: string }).url);
+    proxy = through.proxy;
+    proxied = await openDatabase({ kind: 'postgres', url: through.url });
   });
   afterAll(async () => {
     await proxied.close();

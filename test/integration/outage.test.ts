@@ -1,6 +1,6 @@
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.ts';
 import { adminQuery, createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront, type TcpProxy } from '../support/tcp_proxy.ts';
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
 import { relyingParty } from '../support/relying_party.ts';
@@ -20,17 +20,11 @@ let api: RegisteredClient;
 
 beforeAll(async () => {
   testDb = await createPostgresDatabase();
-  const pgUrl = new URL((testDb.config as { url: string }).url);
-  pgProxy = await startTcpProxy(pgUrl.hostname, Number(pgUrl.port || 5432));
-  const redisUrl = new URL(TEST_REDIS_URL);
-  redisProxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
-  // Each URL keeps its password; only the address becomes the proxy's.
-  pgUrl.host = `127.0.0.1:${pgProxy.port}`;
-  redisUrl.host = `127.0.0.1:${redisProxy.port}`;
-  gh = await startGatehouse({
-    databaseConfig: { kind: 'postgres', url: pgUrl.toString() },
-    redisUrl: redisUrl.toString(),
-  });
+  const postgres = await proxyInFront((testDb.config as { url: string }).url);
+  const redis = await proxyInFront(TEST_REDIS_URL);
+  pgProxy = postgres.proxy;
+  redisProxy = redis.proxy;
+  gh = await startGatehouse({ databaseConfig: { kind: 'postgres', url: postgres.url }, redisUrl: redis.url });
   server = await registerClient(gh.services.database.knex, { name: 'Job', kind: 'server', scopes: 'read' });
   api = await registerClient(gh.services.database.knex, { name: 'API', kind: 'resource-server' });
   await createPerson(gh.services.database.knex, { username: 'alice', password: 'correct horse battery' });

@@ -96,3 +96,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number | (()
     },
   };
 }
+
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379 };
+
+/** A proxy in front of the Postgres or Redis at `url`, and that URL (password, database and all) through the proxy. */
+export async function proxyInFront(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || DEFAULT_PORTS[target.protocol]));
+  target.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: target.toString() };
+}
