@@ -137,7 +137,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
   provider.use(onlyFor(atProviderPath('/token/revocation'), auditRevocations(deps.audit, accounts)));
-  if (deps.liveIntrospection !== false) provider.use(liveIntrospection(scopeService));
+  if (deps.liveIntrospection !== false) provider.use(onlyFor(atProviderPath('/token/introspection'), liveIntrospection(scopeService)));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));
   const accountActivity = trackAccountActivity(provider, db, logger);
