@@ -1,25 +1,19 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
-// The form_post page (provider/form_post_page.ts) names the hash of its one inline script in
-// script-src when it is rendered; every other page keeps `script-src 'none'`.
-const NO_SCRIPT = "script-src 'none'";
-
 /**
  * Headers of every response, and the CSP of every page: nothing loads but our stylesheet and
- * https images, no frame may embed us, and forms post only where the page says.
+ * https images, no frame may embed us, and forms post only where the page says. The form_post
+ * page (provider/form_post_page.ts) names the hash of its one inline script in a CSP of its own
+ * when it is rendered; every other page gets `script-src 'none'`.
  */
 export const securityHeaders: Middleware = async (ctx, next) => {
-  ctx.set('Content-Security-Policy', NO_SCRIPT);
   await next();
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Referrer-Policy', 'no-referrer');
   // A plain string test: type-is parsing on every token response costs more than it tells.
-  if (ctx.response.type !== 'text/html') {
-    ctx.remove('Content-Security-Policy');
-    return;
-  }
-  const scripts = ctx.response.get('Content-Security-Policy').match(/'sha256-[A-Za-z0-9+/=]+'/g) ?? [];
+  if (ctx.response.type !== 'text/html') return;
+  const scripts = String(ctx.response.get('Content-Security-Policy') ?? '').match(/'sha256-[A-Za-z0-9+/=]+'/g) ?? [];
   const formAction = scripts.length ? formPostTarget(ctx) : ["'self'", ...((ctx.state.formActionOrigins as string[] | undefined) ?? [])];
   ctx.set('Content-Security-Policy', [
     "default-src 'none'",
