@@ -26,10 +26,17 @@ export async function readJson(ctx: Context): Promise<unknown> {
   if (!ctx.is('application/json')) throw new MetadataError('the request body must be a JSON object of client metadata (Content-Type: application/json)');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+  // Not destroyed when the loop stops early, which would drop the connection with the refusal unsent.
+  for await (const chunk of ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new MetadataError(`the request body is over ${MAX_BODY_BYTES / 1024} KiB`);
+    if (size > MAX_BODY_BYTES) break;
     chunks.push(chunk);
+  }
+  if (size > MAX_BODY_BYTES) {
+    // The rest is read and dropped (once the loop has let go of the stream): a client still
+    // sending gets the answer, rather than a full socket and then a reset connection.
+    ctx.req.resume();
+    throw new MetadataError(`the request body is over ${MAX_BODY_BYTES / 1024} KiB`);
   }
   let text: string;
   try {

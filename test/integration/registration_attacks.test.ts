@@ -62,6 +62,15 @@ describe('bytes a client sends that Postgres or a person could not take are refu
     expect(await countClients()).toBe(before);
   });
 
+  test('a body over 64 KiB is refused with the RFC error, even while the client is still sending megabytes of it (it was a reset connection)', async () => {
+    const before = await countClients();
+    for (const size of [70_000, 1_000_000, 20_000_000]) {
+      const refused = await register(JSON.stringify({ client_name: 'x'.repeat(size), redirect_uris: [CB] }));
+      expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_client_metadata', error_description: 'the request body is over 64 KiB' } });
+    }
+    expect(await countClients()).toBe(before);
+  });
+
   test('a client id holding NUL in /reg/CLIENT_ID is an unknown client (401), not a 500', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
       const answer = await send(method, '/reg/%00', 'anything', method === 'PUT' ? '{}' : undefined);
