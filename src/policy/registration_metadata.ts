@@ -127,7 +127,11 @@ function organizations(fields: Body): Record<string, string> {
  */
 function checkProtocolFields(fields: Body, metadata: ClientMetadata): void {
   const method = fields.token_endpoint_auth_method;
-  if (method !== undefined && method !== metadata.token_endpoint_auth_method) {
+  // A secret is taken in the Authorization header or the form alike (oidc-provider), so
+  // client_secret_post, openid-client's default, names a client Gatehouse serves; the answer
+  // says client_secret_basic, as RFC 7591 §3.2.1 lets a server substitute a value.
+  const sameSecret = method === 'client_secret_post' && metadata.token_endpoint_auth_method === 'client_secret_basic';
+  if (method !== undefined && method !== metadata.token_endpoint_auth_method && !sameSecret) {
     throw new MetadataError(`token_endpoint_auth_method: a ${metadata.kind} client authenticates with ${metadata.token_endpoint_auth_method} (got ${String(method)})`);
   }
   for (const [name, allowed] of [['grant_types', metadata.grant_types], ['response_types', metadata.response_types]] as const) {

@@ -84,6 +84,20 @@ test('openid-client registers a web client with an initial access token, which t
   expect(tokens.claims()).toMatchObject({ iss: gh.url, aud: registered.client_id });
 });
 
+test('a relying party registering with client_secret_post, as openid-client authenticates by default, gets a client its secret works for', async () => {
+  const config = await oidc.dynamicClientRegistration(
+    new URL(gh.url),
+    { client_name: 'Nightly export', kind: 'server', scope: 'auth-none read', token_endpoint_auth_method: 'client_secret_post' } as Partial<oidc.ClientMetadata>,
+    undefined,
+    { initialAccessToken: server, execute: [oidc.allowInsecureRequests] },
+  );
+  expect(config.clientMetadata()).toMatchObject({ kind: 'server', token_endpoint_auth_method: 'client_secret_basic' });
+  // openid-client sends the secret in the form (ClientSecretPost); Basic works as well.
+  expect((await oidc.clientCredentialsGrant(config, { scope: 'read' })).scope).toBe('read');
+  const { client_id: clientId, client_secret: secret } = config.clientMetadata() as { client_id: string; client_secret: string };
+  expect((await clientCredentials(gh.url, { client_id: clientId, client_secret: secret }, { scope: 'read' })).status).toBe(200);
+});
+
 describe("a registration gets no more than its token allows, and the refusal names the field", () => {
   test.each([
     ['an enterprise scope', { kind: 'web', scope: 'openid grades' }, 'scope: grades not allowed by this initial access token (it allows openid profile email read)'],
