@@ -31,7 +31,6 @@ export function keyListing(keys: SigningKeyInfo[], now = new Date()): CommandRes
   };
 }
 
-/** `keys rotate`: the new keys, published now and signing from `activates_at`. */
 /**
  * `keys rotate --json`: the new key's `kid` and `activates_at` at the top (DESIGN.md), that of the
  * RS256 key, which signs ID tokens unless a client asks otherwise; `keys` lists every key made
