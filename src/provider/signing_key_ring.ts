@@ -24,6 +24,7 @@ interface HeldKey {
 export class SigningKeyRing {
   #keys: Record<KeyPurpose, HeldKey[]>;
   readonly #load: () => Promise<Record<KeyPurpose, StoredSigningKey[]>>;
+  #reloading: Promise<void> = Promise.resolve();
 
   private constructor(load: () => Promise<Record<KeyPurpose, StoredSigningKey[]>>, keys: Record<KeyPurpose, StoredSigningKey[]>) {
     this.#load = load;
@@ -34,8 +35,17 @@ export class SigningKeyRing {
     return new SigningKeyRing(load, await load());
   }
 
-  async reload(): Promise<void> {
-    this.#keys = held(await this.#load());
+  /**
+   * One load at a time, each begun after the one before has finished: two at once (a rotation
+   * announced as the listener reconnects) could finish out of order, and the one that read the
+   * table before the rotation would leave its keys in place until the next rotation.
+   */
+  reload(): Promise<void> {
+    const reloaded = this.#reloading.catch(() => {}).then(async () => {
+      this.#keys = held(await this.#load());
+    });
+    this.#reloading = reloaded;
+    return reloaded;
   }
 
   /** The key that signs for a purpose and algorithm now: the newest one already active. */

@@ -42,3 +42,32 @@ test('oidc-provider\'s keystore entry signs with the key its header names, even 
   const { payload } = await compactVerify(jws, await importJWK(publicJwk(old), 'RS256'));
   expect(JSON.parse(Buffer.from(payload).toString())).toEqual({ sub: 'alice' });
 });
+
+test('reloads that overlap end with the keys the later one read, however long the earlier one takes', async () => {
+  const [first, rotated, restricted] = await Promise.all([1, 2, 3].map(() => generateSigningKey('RS256')));
+  const stored = (jwk: typeof first): StoredSigningKey => ({ jwk: jwk!, activatesAt: new Date(0), retiredAt: null });
+  // The table as a load reads it when it starts; a reload's load answers only when the test says.
+  let table = [first];
+  const answers: (() => void)[] = [];
+  let loads = 0;
+  const keys = await SigningKeyRing.open(async () => {
+    const read = { main: table.map(stored), restricted: [stored(restricted)] };
+    if (loads++ > 0) await new Promise<void>((resolve) => answers.push(resolve));
+    return read;
+  });
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const earlier = keys.reload();
+  await tick();
+  table = [first, rotated];
+  const later = keys.reload();
+  await tick();
+  // The newest load still waiting answers first, then the earliest: out of order, when both had begun.
+  answers.at(-1)!();
+  await tick();
+  answers[0]!();
+  await earlier;
+  await tick();
+  answers.at(-1)!();
+  await later;
+  expect(keys.published('main').map((k) => k.kid)).toEqual([first!.kid, rotated!.kid]);
+});
