@@ -61,11 +61,8 @@ export function requireClientChange(flags: ClientFlags): void {
   }
 }
 
-/** Flags that contradict each other, or the client as it is, refused rather than one silently winning. */
-function refuseConflicts(flags: ClientFlags, current: StoredClient | undefined): void {
-  if ((flags.restricted ?? current?.restricted) && flags['access-token-format'] === 'opaque') {
-    throw new UsageError('--access-token-format opaque conflicts with --restricted: a restricted client always gets JWT access tokens');
-  }
+/** One --org filter given twice, refused rather than one silently winning (clientSpec refuses the other contradictions). */
+function refuseConflicts(flags: ClientFlags): void {
   const filters = (flags.org ?? []).map((value) => value.split('=', 1)[0]);
   const twice = filters.find((filter, index) => filters.indexOf(filter) !== index);
   if (twice) throw new UsageError(`--org ${twice}=… is given twice: a client has one ${twice}`);
@@ -74,7 +71,7 @@ function refuseConflicts(flags: ClientFlags, current: StoredClient | undefined):
 /** Validates the flags against the catalogue at once; the returned function stores the client. */
 export function createClient(catalogue: Catalogue, flags: ClientFlags): (db: Knex) => Promise<CommandResult> {
   requireClientFlags(flags);
-  refuseConflicts(flags, undefined);
+  refuseConflicts(flags);
   const client: StoredClient = { client_id: newClientId(), ...metadataOf(flags, undefined, catalogue) };
   const secret = needsSecret(client.kind) ? newClientSecret() : undefined;
   if (secret) client.client_secret = secret.stored;
@@ -90,7 +87,7 @@ export function updateClient(db: Knex, catalogue: Catalogue, clientId: string, f
   return db.transaction(async (trx) => {
     const store = new ClientStore(trx);
     const current = await mustFind(store, clientId);
-    refuseConflicts(flags, current);
+    refuseConflicts(flags);
     const client: StoredClient = { client_id: clientId, ...metadataOf(flags, current, catalogue) };
     let secret: string | undefined;
     if (needsSecret(client.kind)) {
@@ -152,7 +149,8 @@ function inputFrom(flags: ClientFlags, current: StoredClient | undefined): Clien
     scopes: flags.scopes !== undefined ? flags.scopes.split(/\s+/).filter(Boolean) : current?.allowed_scopes.split(' ').filter(Boolean),
     consent: flags.consent ?? current?.consent ?? 'prompt',
     restricted: flags.restricted ?? current?.restricted ?? false,
-    accessTokenFormat: flags['access-token-format'] ?? current?.access_token_format ?? 'opaque',
+    // A client made restricted gets JWTs whatever format it had: that one is not asked for again.
+    accessTokenFormat: flags['access-token-format'] ?? (flags.restricted ? undefined : current?.access_token_format),
     organizations: flags.org ? parseOrganizations(flags.org) : (current?.organizations ?? {}),
     logoUri: flags['logo-uri'] ?? current?.logo_uri,
     // An empty value removes it.

@@ -22,14 +22,17 @@ export const CLIENT_FIELDS = {
 export type ClientField = keyof typeof CLIENT_FIELDS;
 export type ClientSurface = 'flag' | 'metadata';
 
+/** A message naming the field (and any other field it mentions, by `nameOf`) in a surface's words. */
+type Describe = (fieldName: string, nameOf: (field: ClientField) => string) => string;
+
 /** What is wrong with a client, naming the field; `message` is in the CLI's words. */
 export class ClientSpecError extends Error {
   override name = 'ClientSpecError';
   readonly field: ClientField;
-  readonly #describe: (fieldName: string) => string;
+  readonly #describe: Describe;
 
-  constructor(field: ClientField, describe: (fieldName: string) => string) {
-    super(describe(CLIENT_FIELDS[field].flag));
+  constructor(field: ClientField, describe: Describe) {
+    super(describe(CLIENT_FIELDS[field].flag, (other) => CLIENT_FIELDS[other].flag));
     this.field = field;
     this.#describe = describe;
   }
@@ -37,9 +40,10 @@ export class ClientSpecError extends Error {
   /** The message in a surface's words; it always starts with or contains the field's name. */
   describeFor(surface: ClientSurface): string {
     const name = CLIENT_FIELDS[this.field][surface];
+    const nameOf = (other: ClientField) => CLIENT_FIELDS[other][surface];
     // A message that does not say the field's name itself is prefixed with it.
-    const namesField = this.#describe('\u0000').includes('\u0000');
-    const text = this.#describe(name);
+    const namesField = this.#describe('\u0000', nameOf).includes('\u0000');
+    const text = this.#describe(name, nameOf);
     return namesField ? text : `${name}: ${text}`;
   }
 }

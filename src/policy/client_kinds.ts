@@ -49,17 +49,25 @@ export interface ClientSpec {
 export interface ClientInput extends Omit<ClientSpec, 'kind' | 'consent' | 'accessTokenFormat' | 'organizations'> {
   kind: string | undefined;
   consent: string;
-  accessTokenFormat: string;
+  /** Unsaid: opaque, or JWT for a restricted client. */
+  accessTokenFormat: string | undefined;
   organizations: Record<string, string>;
 }
 
-/** The input with its kind, consent, token format and organization filters checked. */
+/**
+ * The input with its kind, consent, token format and organization filters checked. A restricted
+ * client always gets JWT access tokens: asking for opaque ones as well is refused, on every
+ * surface, rather than silently overruled.
+ */
 export function clientSpec(input: ClientInput): ClientSpec {
+  if (input.restricted && input.accessTokenFormat === 'opaque') {
+    throw new ClientSpecError('accessTokenFormat', (name, nameOf) => `${name} opaque conflicts with ${nameOf('restricted')}: a restricted client always gets JWT access tokens`);
+  }
   return {
     ...input,
     kind: oneOf('kind', input.kind, CLIENT_KINDS),
     consent: oneOf('consent', input.consent, CONSENT_MODES),
-    accessTokenFormat: oneOf('accessTokenFormat', input.accessTokenFormat, ACCESS_TOKEN_FORMATS),
+    accessTokenFormat: oneOf('accessTokenFormat', input.accessTokenFormat ?? 'opaque', ACCESS_TOKEN_FORMATS),
     organizations: organizationsOf(input.organizations),
   };
 }

@@ -33,7 +33,7 @@ export function registeredMetadata(body: unknown, allowance: RegistrationAllowan
     scopes: requestedScopes(fields),
     consent: optional(fields, 'consent', 'string') ?? 'prompt',
     restricted: optional(fields, 'restricted', 'boolean') ?? false,
-    accessTokenFormat: optional(fields, 'accessTokenFormat', 'string') ?? 'opaque',
+    accessTokenFormat: optional(fields, 'accessTokenFormat', 'string'),
     organizations: organizations(fields),
     logoUri: optional(fields, 'logoUri', 'string'),
     policyUri: optional(fields, 'policyUri', 'string'),

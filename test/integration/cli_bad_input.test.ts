@@ -1,6 +1,6 @@
 import { registerClient, type RegisteredClient } from '../support/clients.ts';
 import { createPerson } from '../support/accounts.ts';
-import { cliDatabase, gatehouseEach } from '../support/cli.ts';
+import { cliDatabase, gatehouse, gatehouseEach } from '../support/cli.ts';
 
 const { env, db } = cliDatabase();
 let spa: RegisteredClient;
@@ -67,6 +67,16 @@ test('clients create and update: each bad flag is named with what it accepts, an
     [['clients', 'update', spa.client_id, 'nosuch', '--name', 'Y'], 'usage: gatehouse clients update ID'],
     [['clients', 'delete', 'nosuch'], 'no client nosuch'],
     [['clients', 'show'], 'usage: gatehouse clients show ID'],
+  ]);
+}, SLOW);
+
+test('clients update --restricted turns an opaque client\'s tokens to JWT; opaque is then refused, as on create', async () => {
+  const batch = await registerClient(db(), { name: 'Batch', kind: 'server', scopes: 'auth-none read' });
+  const made = await gatehouse(['clients', 'update', batch.client_id, '--restricted', '--json'], env);
+  expect(made.code).toBe(0);
+  expect(JSON.parse(made.stdout)).toMatchObject({ restricted: true, access_token_format: 'jwt' });
+  await refusedAll([
+    [['clients', 'update', batch.client_id, '--access-token-format', 'opaque'], '--access-token-format opaque conflicts with --restricted: a restricted client always gets JWT access tokens'],
   ]);
 }, SLOW);
 

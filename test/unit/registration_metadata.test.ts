@@ -54,6 +54,14 @@ test('what the token allows passes: restricted, consent skip, the organization i
   expect(metadata).toMatchObject({ kind: 'server', restricted: true, access_token_format: 'jwt', consent: 'skip', organizations: { course_org: 'MITx' } });
 });
 
+test('a restricted client asking for opaque access tokens is refused, as the CLI refuses the two flags, not silently given JWTs', () => {
+  const wide: RegistrationAllowance = { ...allowance, restricted: true };
+  expect(refusal({ client_name: 'P', redirect_uris: [CB], restricted: true, access_token_format: 'opaque' }, wide)).toEqual({
+    error: 'invalid_client_metadata', error_description: 'access_token_format opaque conflicts with restricted: a restricted client always gets JWT access tokens',
+  });
+  expect(registeredMetadata({ client_name: 'P', redirect_uris: [CB], restricted: true }, wide, catalogue).access_token_format).toBe('jwt');
+});
+
 test('policy_uri and tos_uri are kept, https only, as the CLI --policy-uri and --tos-uri are', () => {
   const links = { policy_uri: 'https://portal.example.edu/privacy', tos_uri: 'https://portal.example.edu/terms' };
   expect(registeredMetadata({ client_name: 'P', redirect_uris: [CB], ...links }, allowance, catalogue)).toMatchObject(links);
