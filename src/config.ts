@@ -153,8 +153,9 @@ export interface HostPort {
 }
 
 function hostPort(text: string): HostPort | undefined {
-  // [v6 address]:port, or name-or-v4:port.
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  // [v6 address]:port, or name-or-v4:port. Names as REDIS_URL takes them: Docker's container
+  // names (project_redis_1) hold underscores, which resolvers answer though DNS names may not.
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text);
   const port = Number(match?.[3]);
   if (!match || port < 1 || port > 65535) return undefined;
   return { host: match[1] ?? match[2]!, port };

@@ -103,6 +103,8 @@ test('a Redis Cluster is given by some of its nodes, Sentinel by its sentinels a
     redisSentinel: { sentinels: [{ host: 's-1', port: 26379 }, { host: 's-2', port: 26379 }], masterName: 'mymaster' },
   });
   expect(loadConfig({ REDIS_SENTINELS: 's-1:26379', REDIS_SENTINEL_MASTER: 'gatehouse-cache' }).redisSentinel?.masterName).toBe('gatehouse-cache');
+  // A name REDIS_URL accepts is accepted here too: Docker names containers project_service_1.
+  expect(loadConfig({ REDIS_SENTINELS: 'gatehouse_sentinel_1:26379' }).redisSentinel?.sentinels).toEqual([{ host: 'gatehouse_sentinel_1', port: 26379 }]);
 });
 
 test('a refused value is never echoed back, since it may hold a password', () => {
