@@ -31,6 +31,7 @@ required_files() {
   echo "${CHROMIUM_PATH:-/usr/bin/chromium} chromium"
   echo "${APACHE_PATH:-/usr/sbin/apache2} apache2"
   echo "${APACHE_MODULES_DIR:-/usr/lib/apache2/modules}/mod_auth_openidc.so libapache2-mod-auth-openidc"
+  echo "${PGBOUNCER_PATH:-/usr/sbin/pgbouncer} pgbouncer"
   # The Django resource server of test/interop (Debian's Python, Django and gunicorn come with them).
   echo "/usr/lib/python3/dist-packages/oauth2_provider/oauth2_validators.py python3-django-oauth-toolkit"
   echo "/usr/lib/python3/dist-packages/rest_framework/permissions.py python3-djangorestframework"

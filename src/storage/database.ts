@@ -42,6 +42,17 @@ function answered(connection: { readyForQuery?: boolean }): boolean {
   return connection.readyForQuery !== false;
 }
 
+/**
+ * Sets statement_timeout on a new connection by a SET, not as a startup parameter: PgBouncer
+ * refuses a connection whose startup message carries one it does not know ("unsupported startup
+ * parameter: statement_timeout"), so Gatehouse could not connect through it at all.
+ */
+function statementTimeout(ms: number) {
+  return (connection: { query(sql: string): Promise<unknown> }, done: (error: unknown, connection: unknown) => void): void => {
+    connection.query(`SET statement_timeout = ${Math.round(ms)}`).then(() => done(null, connection), (error: unknown) => done(error, connection));
+  };
+}
+
 export interface PoolOptions {
   /** Connections at most (the embedded database always gets one). */
   max?: number;
@@ -63,11 +74,12 @@ export async function openDatabase(database: Config['database'], { max = 10, idl
         connectionString: database.url,
         connectionTimeoutMillis: POSTGRES_WAIT_MS,
         // The client-side timeout is what a partition needs (the server never sees the query);
-        // the server-side one stops the server working on a query nobody waits for any more.
-        ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs, statement_timeout: queryTimeoutMs } : {}),
+        // the server-side one (statementTimeout) stops the server working on a query nobody
+        // waits for any more.
+        ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
         keepAlive: true,
       },
-      pool: { min: 0, max, idleTimeoutMillis, validate: answered },
+      pool: { min: 0, max, idleTimeoutMillis, validate: answered, ...(queryTimeoutMs > 0 ? { afterCreate: statementTimeout(queryTimeoutMs) } : {}) },
       acquireConnectionTimeout: POSTGRES_WAIT_MS,
     });
     return { knex: db, kind: 'postgres', connection: { connectionString: database.url }, close: () => db.destroy() };
