@@ -4,28 +4,13 @@ import { createPerson } from '../support/accounts.ts';
 import { basic, clientCredentials, toJson } from '../support/http.ts';
 import { relyingParty } from '../support/relying_party.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
+import { sample, samples } from '../support/metrics.ts';
 
 const CB = 'https://portal.example.edu/cb';
 const METRICS_TOKEN = 'prometheus-scrapes-with-this-token-0123456789';
 const PASSWORD = 'alices password';
 
 type LogLine = Record<string, unknown>;
-
-/** The samples of a Prometheus text exposition, keyed `name{label="value",...}` with the labels sorted. */
-function samples(text: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const sample = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!sample) continue;
-    const labels = [...(sample[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(([, name, value]) => `${name}="${value}"`).sort();
-    found.set(`${sample[1]}{${labels.join(',')}}`, Number(sample[3]));
-  }
-  return found;
-}
-
-function sample(all: Map<string, number>, name: string, labels: Record<string, string> = {}): number | undefined {
-  return all.get(`${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',')}}`);
-}
 
 describe('access log and /metrics after real traffic', () => {
   let gh: RunningGatehouse;
