@@ -9,6 +9,7 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
 import { UserAgent, page } from '../support/user_agent.ts';
 import { addGroupMember, removeGroupMember } from '../../src/admin/account_commands.ts';
 import { listen } from '../support/listen.ts';
+import { sample, samples } from '../support/metrics.ts';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { protect, requirePerson, requireServer, type AuthState } from 'gatehouse/rs';
@@ -20,6 +21,7 @@ import { defineScope } from '../../src/admin/scope_commands.ts';
  * the API. GROUP_CACHE_SECONDS and the kit's cacheSeconds are 1, so changes show within ~2 s.
  */
 const CB = 'http://localhost:5173/cb';
+const METRICS_TOKEN = 'prometheus-scrapes-with-this-token-0123456789';
 let proxy: TcpProxy;
 let gh: RunningGatehouse;
 let issuer: string;
@@ -32,7 +34,7 @@ beforeAll(async () => {
   let gatehousePort = 0;
   proxy = await startTcpProxy('127.0.0.1', () => gatehousePort);
   issuer = `http://127.0.0.1:${proxy.port}`;
-  gh = await startGatehouse({ database: 'postgres', redis: true, env: { ISSUER: issuer, GROUP_CACHE_SECONDS: '1' } });
+  gh = await startGatehouse({ database: 'postgres', redis: true, env: { ISSUER: issuer, GROUP_CACHE_SECONDS: '1', METRICS_TOKEN } });
   gatehousePort = Number(new URL(gh.url).port);
   const db = gh.services.database.knex;
   await defineScope('grades', { group: 'registrar', description: 'See and change grades' }, 'auth-cas')(db);
@@ -250,6 +252,42 @@ test('with Gatehouse unreachable a token the API has not seen gets 503, never a 
     proxy.restore();
   }
   expect((await call('GET', '/courses', token)).status).toBe(200);
+});
+
+/** How many discovery, introspection and JWKS requests Gatehouse has answered so far, from its /metrics. */
+async function gatehouseRequests(): Promise<{ discovery: number; introspection: number; jwks: number }> {
+  const all = samples(await (await fetch(`${gh.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text());
+  const count = (route: string, method: string) => sample(all, 'gatehouse_http_request_duration_seconds_count', { route, method, status: '200' }) ?? 0;
+  return { discovery: count('discovery', 'GET'), introspection: count('introspection', 'POST'), jwks: count('/jwks', 'GET') };
+}
+
+test('25 requests at once cost Gatehouse one introspection for one token and one per token for 25 tokens; discovery and the JWKS are fetched once', async () => {
+  const guard = protect({ issuer, clientId: clients.rs!.client_id, clientSecret: clients.rs!.client_secret });
+  const koa = new Koa<AuthState>();
+  koa.use(guard);
+  koa.use((ctx) => {
+    ctx.body = { clientId: ctx.state.auth.clientId };
+  });
+  const app = await listen(koa.callback());
+  try {
+    const at = (tokens: string[]) => Promise.all(tokens.map((token) => fetch(app.url, { headers: { authorization: `Bearer ${token}` } }).then(toJson)));
+    const one = await serverToken('reader', 'auth-none read');
+    const many = await Promise.all(Array.from({ length: 25 }, () => serverToken('reader', 'auth-none read')));
+    const jwts = await Promise.all(Array.from({ length: 25 }, () => serverToken('jwt', 'auth-none read')));
+    const start = await gatehouseRequests();
+    const same = await at(Array.from({ length: 25 }, () => one));
+    const afterSame = await gatehouseRequests();
+    const different = await at(many);
+    const afterDifferent = await gatehouseRequests();
+    const signed = await at(jwts);
+    const afterJwts = await gatehouseRequests();
+    expect([...same, ...different, ...signed].map((response) => response.status)).toEqual(Array.from({ length: 75 }, () => 200));
+    expect({ discovery: afterSame.discovery - start.discovery, introspection: afterSame.introspection - start.introspection }).toEqual({ discovery: 1, introspection: 1 });
+    expect({ discovery: afterDifferent.discovery - afterSame.discovery, introspection: afterDifferent.introspection - afterSame.introspection }).toEqual({ discovery: 0, introspection: 25 });
+    expect({ discovery: afterJwts.discovery - afterDifferent.discovery, introspection: afterJwts.introspection - afterDifferent.introspection, jwks: afterJwts.jwks - afterDifferent.jwks }).toEqual({ discovery: 0, introspection: 0, jwks: 1 });
+  } finally {
+    await app.close();
+  }
 });
 
 describe('route guards on a koa app of its own', () => {
