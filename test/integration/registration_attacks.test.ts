@@ -54,6 +54,10 @@ describe('bytes a client sends that Postgres or a person could not take are refu
   test.each([
     ['a lone surrogate in a string', Buffer.from(`{"client_name":"Portal \\ud800","redirect_uris":["${CB}"]}`), 'client_name contains a lone surrogate (\\ud800-\\udfff), which is no character'],
     ['bytes that are not UTF-8', Buffer.concat([Buffer.from('{"client_name":"Portal '), Buffer.from([0xff, 0xfe]), Buffer.from(`","redirect_uris":["${CB}"]}`)]), 'the request body is not UTF-8'],
+    // The field is named, not the index of the list item that holds the NUL.
+    ['a NUL in a redirect URI', Buffer.from(`{"client_name":"Portal","redirect_uris":["${CB}\\u0000"]}`), 'redirect_uris contains a NUL character'],
+    // Valid JSON, nested past the call stack: its field is what is wrong, not the JSON.
+    ['a value nested 30,000 deep', Buffer.from(`{"client_name":${'['.repeat(30_000)}${']'.repeat(30_000)},"redirect_uris":["${CB}"]}`), 'client_name must be a string'],
   ])('%s', async (_label, body, description) => {
     const before = await countClients();
     const refused = await register(body);
