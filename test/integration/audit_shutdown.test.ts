@@ -1,13 +1,11 @@
 import { AuditWriter } from '../../src/storage/audit_log.ts';
 import { openDatabase } from '../../src/storage/database.ts';
 import { TEST_POSTGRES_URL } from '../support/env.ts';
-import { startTcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront } from '../support/tcp_proxy.ts';
 
 test('shutting down while Postgres does not answer says how many audit events are lost, rather than that they are kept', async () => {
-  const url = new URL(TEST_POSTGRES_URL);
-  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  url.port = String(proxy.port);
-  const db = await openDatabase({ kind: 'postgres', url: url.toString() });
+  const { proxy, url } = await proxyInFront(TEST_POSTGRES_URL);
+  const db = await openDatabase({ kind: 'postgres', url });
   const said: { message: string; events: unknown }[] = [];
   const writer = new AuditWriter(db.knex, { error: (fields, message) => said.push({ message, events: fields.events }) }, { flushMs: 50, maxBuffered: 10_000 });
   try {

@@ -2,7 +2,7 @@ import { ClientCache } from '../../src/storage/client_changes.ts';
 import { adminQuery } from '../support/databases.ts';
 import { TEST_POSTGRES_URL } from '../support/env.ts';
 import { pollUntil } from '../support/poll.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront, type TcpProxy } from '../support/tcp_proxy.ts';
 
 /**
  * The client-change listener behind a NAT or load balancer that forgets its idle connection
@@ -13,11 +13,10 @@ let proxy: TcpProxy;
 let cache: ClientCache;
 
 beforeAll(async () => {
-  const url = new URL(TEST_POSTGRES_URL);
-  proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  url.port = String(proxy.port);
+  const through = await proxyInFront(TEST_POSTGRES_URL);
+  proxy = through.proxy;
   cache = new ClientCache({ heartbeatMs: 200 });
-  await cache.listen({ connectionString: url.toString() });
+  await cache.listen({ connectionString: through.url });
 });
 
 afterAll(async () => {

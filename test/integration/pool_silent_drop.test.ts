@@ -1,12 +1,10 @@
 import { openDatabase } from '../../src/storage/database.ts';
 import { TEST_POSTGRES_URL } from '../support/env.ts';
-import { startTcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront } from '../support/tcp_proxy.ts';
 
 test('pool connections dropped without a word (a NAT forgetting them) each fail one query, then are replaced', async () => {
-  const url = new URL(TEST_POSTGRES_URL);
-  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-  url.port = String(proxy.port);
-  const db = await openDatabase({ kind: 'postgres', url: url.toString() }, { max: 3 });
+  const { proxy, url } = await proxyInFront(TEST_POSTGRES_URL);
+  const db = await openDatabase({ kind: 'postgres', url }, { max: 3 });
   try {
     // Three connections open and back in the pool.
     await Promise.all([1, 2, 3].map(() => db.knex.raw('SELECT pg_sleep(0.05)')));

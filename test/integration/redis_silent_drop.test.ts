@@ -1,13 +1,11 @@
 import { closeRedis, openRedis } from '../../src/storage/redis.ts';
 import { uniqueRedisPrefix } from '../support/databases.ts';
 import { TEST_REDIS_URL } from '../support/env.ts';
-import { startTcpProxy } from '../support/tcp_proxy.ts';
+import { proxyInFront } from '../support/tcp_proxy.ts';
 
 test('a Redis connection dropped without a word (a NAT forgetting it) fails the commands then in flight, then is replaced', async () => {
-  const url = new URL(TEST_REDIS_URL);
-  const proxy = await startTcpProxy(url.hostname, Number(url.port || 6379));
-  url.host = `127.0.0.1:${proxy.port}`;
-  const redis = await openRedis(url.toString());
+  const { proxy, url } = await proxyInFront(TEST_REDIS_URL);
+  const redis = await openRedis(url);
   const key = `${uniqueRedisPrefix()}silent-drop`;
   try {
     await redis.set(key, 'kept', 'EX', 60);
