@@ -132,15 +132,24 @@ function checkProtocolFields(fields: Body, metadata: ClientMetadata): void {
   // says client_secret_basic, as RFC 7591 §3.2.1 lets a server substitute a value.
   const sameSecret = method === 'client_secret_post' && metadata.token_endpoint_auth_method === 'client_secret_basic';
   if (method !== undefined && method !== metadata.token_endpoint_auth_method && !sameSecret) {
-    throw new MetadataError(`token_endpoint_auth_method: a ${metadata.kind} client authenticates with ${metadata.token_endpoint_auth_method} (got ${String(method)})`);
+    throw new MetadataError(`token_endpoint_auth_method: a ${metadata.kind} client authenticates with ${metadata.token_endpoint_auth_method} (got ${shown(method)})`);
   }
   for (const [name, allowed] of [['grant_types', metadata.grant_types], ['response_types', metadata.response_types]] as const) {
     const value = fields[name];
     if (value === undefined) continue;
     const extra = Array.isArray(value) ? value.filter((item) => !allowed.includes(item as string)) : [value];
-    if (extra.length) throw new MetadataError(`${name}: a ${metadata.kind} client has ${allowed.join(', ') || 'none'} (got ${extra.map(String).join(', ')})`);
+    if (extra.length) throw new MetadataError(`${name}: a ${metadata.kind} client has ${allowed.join(', ') || 'none'} (got ${extra.map(shown).join(', ')})`);
   }
   if (fields.application_type !== undefined && fields.application_type !== 'web') {
-    throw new MetadataError(`application_type: only web is supported (got ${String(fields.application_type)})`);
+    throw new MetadataError(`application_type: only web is supported (got ${shown(fields.application_type)})`);
   }
+}
+
+/**
+ * A value the request sent, as a message quotes it: a string as it is, anything else by its type.
+ * String() of an array nested 30,000 deep (well within the body's 64 KiB) overflows the stack.
+ */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
 }

@@ -70,6 +70,11 @@ test('policy_uri and tos_uri are kept, https only, as the CLI --policy-uri and -
   });
 });
 
+test.each(['grant_types', 'response_types', 'token_endpoint_auth_method', 'application_type'])('%s nested 30,000 deep is refused naming the field, not a stack overflow', (field) => {
+  const deep: unknown = JSON.parse(`${'['.repeat(30_000)}${']'.repeat(30_000)}`);
+  expect(refusal({ client_name: 'P', redirect_uris: [CB], [field]: deep })).toEqual({ error: 'invalid_client_metadata', error_description: expect.stringMatching(new RegExp(`^${field}: .*\\(got an array\\)$`)) });
+});
+
 test('anything else thrown is not a registration error', () => {
   expect(registrationError(new Error('database down'))).toBeUndefined();
 });
