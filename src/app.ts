@@ -128,7 +128,8 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
     logger.error({ err: error, route: ctx.oidc?.route, method: ctx.method }, 'request failed');
   });
   logBackchannelLogout(provider, logger);
-  auditProviderEvents(provider, deps.audit, accounts);
+  const usernameOf = (accountId: string) => scopeService.username(accountId);
+  auditProviderEvents(provider, deps.audit, usernameOf);
   // First: every later step, oidc-provider's included, sees the request as one to ISSUER.
   provider.use(serveAsIssuer(provider, config, logger));
   provider.use(securityHeaders);
@@ -136,7 +137,7 @@ export async function createApp(deps: AppDeps): Promise<Provider> {
   provider.use(rfcErrorCodes);
   sayWhenGrantsExpired(provider);
   provider.use(errorPages(logger));
-  provider.use(onlyFor(atProviderPath('/token/revocation'), auditRevocations(deps.audit, accounts)));
+  provider.use(onlyFor(atProviderPath('/token/revocation'), auditRevocations(deps.audit, usernameOf)));
   if (deps.liveIntrospection !== false) provider.use(onlyFor(atProviderPath('/token/introspection'), liveIntrospection(scopeService)));
   const casSessions = new CasSessions({ db, redis, redisPrefix });
   if (config.identity.kind === 'cas') provider.use(rememberCasSessions(casSessions));

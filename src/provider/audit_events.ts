@@ -1,7 +1,6 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { AuditEvent, AuditWriter } from '../storage/audit_log.ts';
-import type { AccountStore } from '../storage/accounts.ts';
 import { isConcurrentReuse } from '../storage/errors.ts';
 
 /** oidc-provider's words for a code or refresh token that came back after its one use (lib/actions/grants/). */
@@ -30,8 +29,8 @@ interface TokenLike {
  * never waits for the audit log. Nothing that is a token, code or secret is copied, only ids
  * (client, account) and scope names.
  */
-export function auditProviderEvents(provider: Provider, audit: AuditWriter, accounts: AccountStore): void {
-  const record = recordAbout(audit, accounts);
+export function auditProviderEvents(provider: Provider, audit: AuditWriter, usernameOf: UsernameOf): void {
+  const record = recordAbout(audit, usernameOf);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const { entities, params } = ctx.oidc;
     const grantType = String(params?.grant_type);
@@ -75,8 +74,8 @@ export function auditProviderEvents(provider: Provider, audit: AuditWriter, acco
  * event for it: after the answer, the token it revoked is the context's entity. A token of
  * another client is refused before (src/provider/token_policies.ts), so an entity at 200 was revoked.
  */
-export function auditRevocations(audit: AuditWriter, accounts: AccountStore): Middleware {
-  const record = recordAbout(audit, accounts);
+export function auditRevocations(audit: AuditWriter, usernameOf: UsernameOf): Middleware {
+  const record = recordAbout(audit, usernameOf);
   return async (ctx, next) => {
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
@@ -103,16 +102,18 @@ function fromClient(ctx: KoaContextWithOIDC): Omit<AuditEvent, 'event'> {
   };
 }
 
+/** An account's username by its sub: ScopeService.username, whose cache the token path fills. */
+export type UsernameOf = (accountId: string) => Promise<string | undefined>;
+
 /**
  * Records an event at once, or, when it names an account but not its username (revocation,
  * sign-out: rare), after looking the username up, off the request's path. If the lookup fails
  * the event still goes, with the sub.
  */
-function recordAbout(audit: AuditWriter, accounts: AccountStore): (event: AuditEvent) => void {
+function recordAbout(audit: AuditWriter, usernameOf: UsernameOf): (event: AuditEvent) => void {
   return (event) => {
     if (!event.accountId || event.username) return audit.record(event);
     const at = new Date();
-    void accounts.findById(event.accountId).then((account) => account?.username, () => undefined)
-      .then((username) => audit.record({ ...event, at, username }));
+    void usernameOf(event.accountId).catch(() => undefined).then((username) => audit.record({ ...event, at, username }));
   };
 }
