@@ -15,6 +15,14 @@ import { runJanitor } from './storage/janitor.ts';
  */
 const IN_FLIGHT_LIMIT_MS = 10_000;
 
+/**
+ * How long an idle keep-alive connection stays open: longer than load balancers keep theirs to a
+ * backend (60 s: AWS ALB, nginx's keepalive_timeout, HAProxy's usual timeouts). With Node's 5 s the
+ * server closes a connection just as the balancer sends a request on it, which it answers 502.
+ * Shutdown still closes idle connections at once (server.closeIdleConnections).
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -25,6 +33,7 @@ async function main(): Promise<void> {
   let draining = false;
   const provider = await createApp({ config, logger, ...services, draining: () => draining });
   const server = createServer(provider.callback());
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.listen(config.port, config.host);
   await once(server, 'listening');
   logger.info({ issuer: config.issuer, port: (server.address() as AddressInfo).port, database: services.database.kind, redis: Boolean(services.redis) }, 'gatehouse listening');
